@@ -1,0 +1,31 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Exact versions only: the local package mirror has its own commit ids, so
+// Package.resolved is not committed (see .gitignore) and CI resolves afresh.
+let package = Package(
+    name: "swcompose",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "swcompose", targets: ["swcompose"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .target(name: "ComposeModel"),
+        .target(name: "ComposeLoader", dependencies: [
+            "ComposeModel",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "swcompose", dependencies: [
+            "ComposeModel", "ComposeLoader",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ComposeModelTests", dependencies: ["ComposeModel"]),
+        .testTarget(name: "ComposeLoaderTests", dependencies: ["ComposeLoader", "ComposeModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ComposeModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

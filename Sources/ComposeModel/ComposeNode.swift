@@ -1,0 +1,173 @@
+/// Where a value came from: the file, and the 1-based line and column of its first character.
+public struct SourceMark: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// The YAML tags Compose gives meaning to when files are merged.
+public enum MergeTag: String, Sendable, Hashable {
+    /// `!reset`: the value is removed from the merged result.
+    case reset = "!reset"
+    /// `!override`: the value replaces the base value instead of being merged with it.
+    case override = "!override"
+}
+
+/// One value of a Compose document with its source position.
+///
+/// The loader works on this tree from parsing to normalisation, the way compose-go works on
+/// `map[string]any`: interpolation, include, extends, merge, schema validation and the canonical
+/// transform are all tree-to-tree steps. Equality ignores positions and tags.
+public struct ComposeNode: Sendable, CustomStringConvertible {
+    public var value: ComposeValue
+    public var mark: SourceMark?
+    public var tag: MergeTag?
+
+    public init(_ value: ComposeValue, mark: SourceMark? = nil, tag: MergeTag? = nil) {
+        self.value = value
+        self.mark = mark
+        self.tag = tag
+    }
+
+    public static let null = ComposeNode(.null)
+
+    public var description: String { value.description }
+}
+
+extension ComposeNode: Equatable {
+    public static func == (lhs: ComposeNode, rhs: ComposeNode) -> Bool { lhs.value == rhs.value }
+}
+
+/// The value kinds JSON and the Compose model know.
+public enum ComposeValue: Sendable, Equatable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case array([ComposeNode])
+    case object(ComposeObject)
+
+    /// The name of the kind, as the schema calls it.
+    public var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "boolean"
+        case .int: return "integer"
+        case .double: return "number"
+        case .string: return "string"
+        case .array: return "array"
+        case .object: return "object"
+        }
+    }
+
+    public var description: String { ComposeJSON.render(ComposeNode(self), pretty: false) }
+}
+
+/// A mapping that keeps its keys in insertion order and looks them up in O(1).
+public struct ComposeObject: Sendable, Equatable, Sequence {
+    public private(set) var keys: [String] = []
+    private var storage: [String: ComposeNode] = [:]
+    /// Where each key was written, for error messages.
+    public private(set) var keyMarks: [String: SourceMark] = [:]
+
+    public init() {}
+
+    public init(_ pairs: [(String, ComposeNode)]) {
+        for (k, v) in pairs { self[k] = v }
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    public subscript(key: String) -> ComposeNode? {
+        get { storage[key] }
+        set {
+            if let newValue {
+                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
+            } else if storage.removeValue(forKey: key) != nil {
+                keys.removeAll { $0 == key }
+                keyMarks[key] = nil
+            }
+        }
+    }
+
+    public mutating func set(_ key: String, _ node: ComposeNode, keyMark: SourceMark?) {
+        self[key] = node
+        if let keyMark { keyMarks[key] = keyMark }
+    }
+
+    public func keyMark(_ key: String) -> SourceMark? { keyMarks[key] }
+
+    public func contains(_ key: String) -> Bool { storage[key] != nil }
+
+    public func makeIterator() -> AnyIterator<(key: String, node: ComposeNode)> {
+        var i = 0
+        let keys = self.keys
+        let storage = self.storage
+        return AnyIterator {
+            guard i < keys.count else { return nil }
+            defer { i += 1 }
+            let k = keys[i]
+            return (k, storage[k]!)  // keys and storage are kept in step by the subscript setter
+        }
+    }
+
+    /// Entries in key order (byte order of the UTF-8 text, as Go sorts map keys).
+    public var sortedKeys: [String] { keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+
+    /// Rewrites every value in place, keeping the order.
+    public mutating func mapValues(_ transform: (String, ComposeNode) throws -> ComposeNode) rethrows {
+        for k in keys { storage[k] = try transform(k, storage[k]!) }
+    }
+
+    public static func == (lhs: ComposeObject, rhs: ComposeObject) -> Bool {
+        lhs.storage == rhs.storage
+    }
+}
+
+// MARK: - Convenient accessors
+
+extension ComposeNode {
+    public var object: ComposeObject? { if case .object(let o) = value { return o }; return nil }
+    public var array: [ComposeNode]? { if case .array(let a) = value { return a }; return nil }
+    public var string: String? { if case .string(let s) = value { return s }; return nil }
+    public var int: Int? { if case .int(let i) = value { return i }; return nil }
+    public var bool: Bool? { if case .bool(let b) = value { return b }; return nil }
+    public var isNull: Bool { if case .null = value { return true }; return false }
+
+    /// The value as text the way Go's `fmt` prints a scalar: strings as they are, numbers and
+    /// booleans in their usual spelling. Nil for null, arrays and objects.
+    public var scalarText: String? {
+        switch value {
+        case .string(let s): return s
+        case .int(let i): return String(i)
+        case .double(let d): return ComposeJSON.formatDouble(d)
+        case .bool(let b): return b ? "true" : "false"
+        default: return nil
+        }
+    }
+
+    public subscript(key: String) -> ComposeNode? {
+        get { object?[key] }
+        set {
+            guard case .object(var o) = value else { return }
+            o[key] = newValue
+            value = .object(o)
+        }
+    }
+
+    public static func object(_ o: ComposeObject, mark: SourceMark? = nil) -> ComposeNode { ComposeNode(.object(o), mark: mark) }
+    public static func array(_ a: [ComposeNode], mark: SourceMark? = nil) -> ComposeNode { ComposeNode(.array(a), mark: mark) }
+    public static func string(_ s: String, mark: SourceMark? = nil) -> ComposeNode { ComposeNode(.string(s), mark: mark) }
+    public static func int(_ i: Int, mark: SourceMark? = nil) -> ComposeNode { ComposeNode(.int(i), mark: mark) }
+    public static func bool(_ b: Bool, mark: SourceMark? = nil) -> ComposeNode { ComposeNode(.bool(b), mark: mark) }
+}

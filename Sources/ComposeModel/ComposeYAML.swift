@@ -1,0 +1,104 @@
+/// YAML text for a `ComposeNode`: block style, keys sorted like the JSON output, strings quoted
+/// only where a YAML reader would otherwise read them as something else.
+public enum ComposeYAML {
+    public static func render(_ node: ComposeNode) -> String {
+        var out = ""
+        switch node.value {
+        case .object(let o) where !o.isEmpty: writeObject(o, into: &out, indent: 0)
+        case .array(let a) where !a.isEmpty: writeArray(a, into: &out, indent: 0)
+        default: out = scalar(node) + "\n"
+        }
+        return out
+    }
+
+    private static func pad(_ n: Int) -> String { String(repeating: "  ", count: n) }
+
+    private static func writeObject(_ o: ComposeObject, into out: inout String, indent: Int) {
+        for key in o.sortedKeys {
+            let v = o[key] ?? .null
+            out += pad(indent) + quoteIfNeeded(key) + ":"
+            writeValue(v, into: &out, indent: indent, inSequence: false)
+        }
+    }
+
+    private static func writeArray(_ a: [ComposeNode], into out: inout String, indent: Int) {
+        for v in a {
+            out += pad(indent) + "-"
+            switch v.value {
+            case .object(let o) where !o.isEmpty:
+                // The first key goes on the dash line, the rest align under it.
+                var first = true
+                for key in o.sortedKeys {
+                    let child = o[key] ?? .null
+                    out += (first ? " " : pad(indent + 1)) + quoteIfNeeded(key) + ":"
+                    writeValue(child, into: &out, indent: indent + 1, inSequence: false)
+                    first = false
+                }
+            default:
+                writeValue(v, into: &out, indent: indent, inSequence: true)
+            }
+        }
+    }
+
+    private static func writeValue(_ v: ComposeNode, into out: inout String, indent: Int, inSequence: Bool) {
+        switch v.value {
+        case .object(let o) where !o.isEmpty:
+            out += "\n"
+            writeObject(o, into: &out, indent: indent + 1)
+        case .array(let a) where !a.isEmpty:
+            out += "\n"
+            writeArray(a, into: &out, indent: inSequence ? indent + 1 : indent + 1)
+        case .string(let s) where s.contains("\n") && !s.hasPrefix(" ") && !s.contains("\r"):
+            let indicator = s.hasSuffix("\n") ? (s.hasSuffix("\n\n") ? "|+" : "|") : "|-"
+            out += " " + indicator + "\n"
+            var body = s
+            if body.hasSuffix("\n") { body.removeLast() }
+            for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
+                out += line.isEmpty ? "\n" : pad(indent + 1) + line + "\n"
+            }
+        default:
+            out += " " + scalar(v) + "\n"
+        }
+    }
+
+    private static func scalar(_ v: ComposeNode) -> String {
+        switch v.value {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .double(let d): return ComposeJSON.formatDouble(d)
+        case .string(let s): return quoteIfNeeded(s)
+        case .array: return "[]"
+        case .object: return "{}"
+        }
+    }
+
+    /// Plain when a YAML 1.1 or 1.2 reader reads the text back as the same string, else double-quoted.
+    static func quoteIfNeeded(_ s: String) -> String {
+        if needsQuotes(s) {
+            var out = ""
+            ComposeJSON.writeString(s, into: &out)
+            return out
+        }
+        return s
+    }
+
+    private static let reserved: Set<String> = [
+        "", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
+    ]
+
+    private static func needsQuotes(_ s: String) -> Bool {
+        if reserved.contains(s.lowercased()) { return true }
+        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return true }
+        if " \t".unicodeScalars.contains(last) || " \t".unicodeScalars.contains(first) { return true }
+        if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return true }
+        // Anything that looks like a number (incl. sexagesimal 22:22 for YAML 1.1 readers).
+        if let f = s.unicodeScalars.first, f == "." || f == "+" || ("0"..."9").contains(f) {
+            if s.unicodeScalars.allSatisfy({ "0123456789.:_+-eExXoObB".unicodeScalars.contains($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) }) {
+                return true
+            }
+        }
+        for u in s.unicodeScalars where u.value < 0x20 || u == "\u{7F}" { return true }
+        return s.contains(": ") || s.contains(" #") || s.hasSuffix(":")
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+
+/// Runs the built `swcompose` (SWCOMPOSE_BIN, else .build/debug/swcompose) as a user would.
+struct Binary {
+    static var path: String {
+        if let p = ProcessInfo.processInfo.environment["SWCOMPOSE_BIN"], !p.isEmpty { return p }
+        return packageRoot + "/.build/debug/swcompose"
+    }
+
+    static var packageRoot: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+
+    struct Result {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    /// Runs `executable args` in `directory` with exactly `environment` (no inherited variables).
+    static func run(_ executable: String = path, _ args: [String], in directory: String,
+                    environment: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/root"],
+                    stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        p.environment = environment
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try inp.fileHandleForWriting.close()
+        // Read both pipes concurrently so a full stderr cannot block the child.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+                      err: String(decoding: errData, as: UTF8.self))
+    }
+}

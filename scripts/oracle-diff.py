@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Differential check of `swcompose config --format json` against Docker Compose v2.40.3.
+
+For every Compose file of the corpus (MANIFEST.tsv rows with a `features:` note), runs both
+binaries with `-f FILE config --format json` in the file's directory, with a clean environment,
+and compares the parsed JSON. Oracle outputs are cached under .oracle/cache.
+
+  scripts/oracle-diff.py [--filter SUBSTRING] [--show N] [--swcompose PATH]
+
+Prints one line per mismatching file with the first differing JSON paths, then totals.
+The Swift test `EndToEndTests/DifferentialTests` is the official check; this is the fast loop.
+"""
+import argparse, hashlib, json, os, subprocess, sys, concurrent.futures
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.normpath(os.environ.get("SWCOMPOSE_CORPUS", os.path.join(ROOT, "..", "shared", "compose-corpus")))
+ORACLE = os.environ.get("COMPOSE_ORACLE", os.path.join(ROOT, ".oracle", "venv", "lib", "python3.11", "site-packages", "compose", "docker-compose"))
+CACHE = os.path.join(ROOT, ".oracle", "cache")
+ENV = {"PATH": "/usr/bin:/bin", "HOME": "/root"}
+
+def compose_files():
+    rows = []
+    with open(os.path.join(CORPUS, "MANIFEST.tsv")) as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 6 and "features:" in cols[5]:
+                rows.append(cols[0])
+    return rows
+
+def run(binary, path):
+    d = os.path.dirname(os.path.join(CORPUS, path))
+    p = subprocess.run([binary, "-f", os.path.basename(path), "config", "--format", "json"], cwd=d,
+                       env=ENV, capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+def oracle(path):
+    os.makedirs(CACHE, exist_ok=True)
+    key = hashlib.sha256(path.encode()).hexdigest()[:24]
+    cp = os.path.join(CACHE, key + ".json")
+    if os.path.exists(cp):
+        with open(cp) as f:
+            return tuple(json.load(f))
+    r = run(ORACLE, path)
+    with open(cp, "w") as f:
+        json.dump(list(r), f)
+    return r
+
+def diff(a, b, path="", out=None):
+    if out is None: out = []
+    if len(out) > 6: return out
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a: out.append(f"{path}.{k}: missing in swcompose (oracle {json.dumps(b[k])[:80]})")
+            elif k not in b: out.append(f"{path}.{k}: extra in swcompose ({json.dumps(a[k])[:80]})")
+            else: diff(a[k], b[k], f"{path}.{k}", out)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)): diff(x, y, f"{path}[{i}]", out)
+    elif a != b or type(a) != type(b):
+        out.append(f"{path}: swcompose {json.dumps(a)[:100]} != oracle {json.dumps(b)[:100]}")
+    return out
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--filter", default="")
+    ap.add_argument("--show", type=int, default=1000)
+    ap.add_argument("--swcompose", default=os.path.join(ROOT, ".build", "debug", "swcompose"))
+    args = ap.parse_args()
+    files = [f for f in compose_files() if args.filter in f]
+    ok = bad = 0
+    lines = []
+    def one(f):
+        oc, oout, oerr = oracle(f)
+        sc, sout, serr = run(args.swcompose, f)
+        if oc != 0 and sc != 0: return f, None
+        if oc != 0: return f, [f"oracle fails, swcompose succeeds: {oerr.strip().splitlines()[-1][:200] if oerr.strip() else ''}"]
+        if sc != 0: return f, [f"swcompose fails: {serr.strip()[:300]}"]
+        try:
+            d = diff(json.loads(sout), json.loads(oout))
+        except json.JSONDecodeError as e:
+            return f, [f"swcompose printed invalid JSON: {e}"]
+        return f, d or None
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        for f, d in ex.map(one, files):
+            if d: bad += 1; lines.append(f + "\n    " + "\n    ".join(d))
+            else: ok += 1
+    for l in lines[: args.show]: print(l)
+    print(f"\n{ok} agree, {bad} differ, of {len(files)}")
+
+if __name__ == "__main__":
+    main()
