@@ -15,8 +15,12 @@ public enum YAMLReader {
         var docs: [ComposeNode] = []
         do {
             let parser = try Parser(yaml: text)
+            // Aliases are expanded by copying, so a few hundred bytes of nested aliases can stand
+            // for billions of values ("billion laughs"). Docker Compose refuses such files with
+            // "excessive aliasing"; so do we, with a budget far above any real file's size.
+            var budget = 100_000 + 100 * text.utf8.count
             while let node = try parser.nextRoot() {
-                docs.append(try convert(node, file: file, path: KeyPath()))
+                docs.append(try convert(node, file: file, path: KeyPath(), budget: &budget))
             }
         } catch let e as ComposeError {
             throw e
@@ -46,7 +50,11 @@ public enum YAMLReader {
         MergeTag(rawValue: tag.description)
     }
 
-    static func convert(_ node: Node, file: String, path: KeyPath) throws -> ComposeNode {
+    static func convert(_ node: Node, file: String, path: KeyPath, budget: inout Int) throws -> ComposeNode {
+        budget -= 1
+        if budget < 0 {
+            throw ComposeError("excessive aliasing: the document expands to too many values through YAML aliases", path: path.description, mark: mark(node.mark, file))
+        }
         switch node {
         case .scalar(let s):
             let m = mark(s.mark, file)
@@ -86,7 +94,7 @@ public enum YAMLReader {
         case .sequence(let seq):
             var items: [ComposeNode] = []
             items.reserveCapacity(seq.count)
-            for (i, n) in seq.enumerated() { items.append(try convert(n, file: file, path: path + i)) }
+            for (i, n) in seq.enumerated() { items.append(try convert(n, file: file, path: path + i, budget: &budget)) }
             return ComposeNode(.array(items), mark: mark(seq.mark, file), tag: mergeTag(seq.tag))
         case .mapping(let map):
             var obj = ComposeObject()
@@ -95,7 +103,7 @@ public enum YAMLReader {
                 let keyText: String
                 if case .scalar(let ks) = k {
                     if ks.string == "<<", ks.style == .plain {
-                        let merged = try convert(v, file: file, path: path + "<<")
+                        let merged = try convert(v, file: file, path: path + "<<", budget: &budget)
                         switch merged.value {
                         case .object: merges.append(merged)
                         case .array(let list):
@@ -114,7 +122,7 @@ public enum YAMLReader {
                 } else {
                     throw ComposeError("mapping keys must be scalars", path: path.description, mark: mark(k.mark, file))
                 }
-                obj.set(keyText, try convert(v, file: file, path: path + keyText), keyMark: mark(k.mark, file))
+                obj.set(keyText, try convert(v, file: file, path: path + keyText, budget: &budget), keyMark: mark(k.mark, file))
             }
             for m in merges {
                 guard let src = m.object else { continue }

@@ -111,3 +111,26 @@ struct YAMLReaderTests {
         #expect(throws: ComposeError.self) { try YAMLReader.documents("a: *nope\n", file: "t.yml") }
     }
 }
+
+@Suite("YAML alias bombs")
+struct AliasBombTests {
+    static func nested(_ levels: Int) -> String {
+        let names = Array("abcdefghijklmnop").map(String.init)
+        var y = "x-a: &a {k: v}\n"
+        for i in 1...levels { y += "x-\(names[i]): &\(names[i]) [*\(names[i - 1]), *\(names[i - 1]), *\(names[i - 1])]\n" }
+        return y + "services:\n  svc:\n    image: alpine\n"
+    }
+
+    @Test("ten levels of tripled aliases are refused as Docker Compose refuses them")
+    func bomb() {
+        #expect { try YAMLReader.documents(Self.nested(10), file: "bomb.yml") } throws: { e in
+            "\(e)".contains("excessive aliasing")
+        }
+    }
+
+    @Test("nine levels (59,049 values) still load, as they do in Docker Compose")
+    func nineLevels() throws {
+        let doc = try #require(YAMLReader.documents(Self.nested(9), file: "ok.yml").first)
+        #expect(doc["x-j"]?.array?.count == 3)
+    }
+}
