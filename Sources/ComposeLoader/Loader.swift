@@ -82,7 +82,7 @@ public enum Loader {
                 if context.options.interpolate {
                     cfg = try Interpolation.interpolate(cfg, lookup: context.lookup, unset: { name in
                         context.warn("The \"\(name)\" variable is not set. Defaulting to a blank string.")
-                    })
+                    }, warn: context.warn)
                 }
                 cfg = try Extends.apply(cfg, file: displayName, context: context)
                 cfg = try Include.apply(cfg, file: displayName, context: context)
