@@ -25,8 +25,10 @@ public enum Merge {
 
     /// The service-level merge `extends` uses (compose-go `override.ExtendService`): `local`
     /// over `base`, with the rules of `services.*`.
+    /// The local service's `!reset`/`!override` tags stay in the result: they apply again when
+    /// the file is merged over the files before it (as compose-go's reset processor does).
     public static func extendService(_ base: ComposeNode, _ local: ComposeNode) throws -> ComposeNode {
-        try mergeValues(base, local, path: ["services", "x"])
+        try mergeValues(base, local, path: ["services", "x"], keepTags: true)
     }
 
     /// compose-go's `override.EnforceUnicity`: one entry per port, volume target, … (last wins).
@@ -56,7 +58,7 @@ public enum Merge {
 
     // MARK: - The generic rule
 
-    static func mergeValues(_ base: ComposeNode, _ over: ComposeNode, path: [String]) throws -> ComposeNode {
+    static func mergeValues(_ base: ComposeNode, _ over: ComposeNode, path: [String], keepTags: Bool = false) throws -> ComposeNode {
         if let rule = MergeRule.rule(for: path) {
             return try rule.apply(base, over, path: path)
         }
@@ -66,7 +68,7 @@ public enum Merge {
             guard let o = over.object else {
                 throw cannotOverride(path, base: base, over: over)
             }
-            return .object(try mergeMappings(b, o, path: path), mark: base.mark)
+            return .object(try mergeMappings(b, o, path: path, keepTags: keepTags), mark: base.mark)
         case .array(let b):
             guard let o = over.array else {
                 throw cannotOverride(path, base: base, over: over)
@@ -77,19 +79,19 @@ public enum Merge {
         }
     }
 
-    static func mergeMappings(_ base: ComposeObject, _ over: ComposeObject, path: [String]) throws -> ComposeObject {
+    static func mergeMappings(_ base: ComposeObject, _ over: ComposeObject, path: [String], keepTags: Bool = false) throws -> ComposeObject {
         var result = base
         for (k, v) in over {
             switch v.tag {
             case .reset?:
-                result[k] = nil
+                if keepTags { result.set(k, v, keyMark: over.keyMark(k)) } else { result[k] = nil }
             case .override?:
-                result.set(k, stripTags(v), keyMark: over.keyMark(k))
+                result.set(k, keepTags ? v : stripTags(v), keyMark: over.keyMark(k))
             case nil:
                 if let existing = result[k] {
-                    result[k] = try mergeValues(existing, v, path: path + [k])
+                    result[k] = try mergeValues(existing, v, path: path + [k], keepTags: keepTags)
                 } else {
-                    result.set(k, stripTags(v), keyMark: over.keyMark(k))
+                    result.set(k, keepTags ? v : stripTags(v), keyMark: over.keyMark(k))
                 }
             }
         }
