@@ -84,8 +84,9 @@ public enum Loader {
                         context.warn("The \"\(name)\" variable is not set. Defaulting to a blank string.")
                     }, warn: context.warn)
                 }
-                cfg = try Extends.apply(cfg, file: displayName, context: context)
+                // compose-go order: include first, so that a service can extend an included one.
                 cfg = try Include.apply(cfg, file: displayName, context: context)
+                cfg = try Extends.apply(cfg, file: displayName, context: context)
                 dict = try Merge.merge(dict, cfg)
                 dict = try Merge.enforceUnicity(dict)
                 try SchemaValidator.validate(dict, file: displayName)
