@@ -105,7 +105,7 @@ public enum Extends {
                 baseScope = scope
                 guard scope.services[ref] != nil else {
                     var message = "cannot extend service \"\(name)\" in \(scope.file): service \"\(ref)\" not found"
-                    if let near = nearMiss(ref, among: scope.services.keys.filter { $0 != name }) {
+                    if let near = closestName(to: ref, among: scope.services.keys.filter { $0 != name }) {
                         message += " (did you mean \"\(near)\"?)"
                     }
                     throw ComposeError(message, path: path, mark: ext["service"]?.mark ?? ext.mark)

@@ -127,7 +127,7 @@ struct IncludeSpec {
         case .object(let o):
             for k in o.keys where !["path", "project_directory", "env_file"].contains(k) {
                 var message = "additional property \(k) is not allowed"
-                if let near = nearMiss(k, among: ["path", "project_directory", "env_file"]) { message += " (did you mean \"\(near)\"?)" }
+                if let near = closestName(to: k, among: ["path", "project_directory", "env_file"]) { message += " (did you mean \"\(near)\"?)" }
                 throw ComposeError(message, path: (at + k).description, mark: o.keyMark(k))
             }
             paths = try o["path"].map { try strings($0, "path") } ?? []
