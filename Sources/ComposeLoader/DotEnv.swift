@@ -17,9 +17,12 @@ public enum DotEnv {
     /// Parses `.env` text; `lookup` resolves variables from outside the file (the process
     /// environment, then earlier env files). Entries come back in file order (a later duplicate
     /// wins when the caller applies them in order).
-    public static func parse(_ text: String, file: String, lookup: @escaping (String) -> String?) throws -> [(key: String, value: String)] {
-        var parser = Parser(bytes: Array(text.utf8), file: file, lookup: lookup)
-        return try parser.run().filter { entry in
+    public static func parse(_ text: String, file: String, lookup: (String) -> String?) throws -> [(key: String, value: String)] {
+        let entries = try withoutActuallyEscaping(lookup) { lookup in
+            var parser = Parser(bytes: Array(text.utf8), file: file, lookup: lookup)
+            return try parser.run()
+        }
+        return entries.filter { entry in
             guard let f = entry.key.utf8.first else { return true }
             return !(f >= 0x30 && f <= 0x39)
         }

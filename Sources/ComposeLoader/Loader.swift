@@ -59,6 +59,7 @@ public enum Loader {
             profiles = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         model = try Profiles.apply(model, profiles: profiles, selected: options.selectedServices)
+        try Consistency.check(model)
 
         return LoadedProject(name: name, workingDirectory: projectDir, files: files, environment: env, model: model,
                              allProfiles: allProfiles, warnings: warnings + context.warnings)
