@@ -13,8 +13,15 @@ enum Consistency {
         let networks = declared("networks"), volumes = declared("volumes"), secrets = declared("secrets")
         let configs = declared("configs"), models = declared("models")
 
+        var containerNames: [String: String] = [:]
         for name in services.sortedKeys {
             guard let s = services[name], s.object != nil else { continue }
+            if let cn = s["container_name"]?.scalarText, !cn.isEmpty {
+                if let other = containerNames[cn] {
+                    throw ComposeError("services.\(name): container name \"\(cn)\" is already in use by service \"\(other)\"\(invalid)", mark: s["container_name"]?.mark)
+                }
+                containerNames[cn] = name
+            }
             func fail(_ message: String, _ at: ComposeNode?) -> ComposeError {
                 ComposeError(message, mark: at?.mark ?? s.mark)
             }
@@ -33,6 +40,10 @@ enum Consistency {
                         throw fail("service \"\(name)\" declares unknown service \"\(target)\" as additional contexts \(ctx)", value)
                     }
                     if t["build"] == nil { throw fail("service \"\(name)\" declares non-buildable service \"\(target)\" as additional contexts \(ctx)", value) }
+                }
+                if let platforms = build["platforms"]?.array, !platforms.isEmpty, let platform = s["platform"]?.scalarText, !platform.isEmpty,
+                   !platforms.contains(where: { $0.scalarText == platform }) {
+                    throw fail("service.build.platforms MUST include service.platform \"\(platform)\"\(invalid)", s["platform"])
                 }
                 for item in build["secrets"]?.array ?? [] {
                     let source = item["source"]?.scalarText ?? item.scalarText ?? ""
