@@ -11,7 +11,8 @@ import Foundation
 ///   escapes `\a \b \f \n \r \t \v \\ \" \$` and octal `\0NNN`; any other backslash stays.
 /// - Unquoted and double-quoted values are interpolated like the Compose file (`${VAR:-d}`, …),
 ///   looking up the process environment first, then what the file set so far.
-/// - A variable set in the process environment wins over the file's value.
+/// - The file's own value is kept even when the environment has the key (the caller layers the
+///   process environment over the env files for interpolation).
 /// - Keys that begin with a digit are read but dropped.
 public enum DotEnv {
     /// Parses `.env` text; `lookup` resolves variables from outside the file (the process
@@ -150,7 +151,6 @@ public enum DotEnv {
                 value = try expand(text)
                 pos = lineEnd
             }
-            if let v = lookup(key) { value = v }
             set(key, value)
         }
 

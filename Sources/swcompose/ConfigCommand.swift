@@ -97,6 +97,9 @@ struct ConfigCommand: ParsableCommand {
             })
         }
         let rendered = ProjectRenderer.render(model)
-        return format == "json" ? ComposeJSON.render(rendered) + "\n" : ComposeYAML.render(rendered)
+        let text = format == "json" ? ComposeJSON.render(rendered) + "\n" : ComposeYAML.render(rendered)
+        // The output must read back to the same project: a `$` that survived interpolation is
+        // written as `$$` again, as Docker Compose does (not with --no-interpolate).
+        return noInterpolate ? text : text.replacingOccurrences(of: "$", with: "$$")
     }
 }
