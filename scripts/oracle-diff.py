@@ -30,8 +30,11 @@ def compose_files():
 
 def run(binary, path):
     d = os.path.dirname(os.path.join(CORPUS, path))
-    p = subprocess.run([binary, "-f", os.path.basename(path), "config", "--format", "json"], cwd=d,
-                       env=ENV, capture_output=True, text=True, timeout=60)
+    try:
+        p = subprocess.run([binary, "-f", os.path.basename(path), "config", "--format", "json"], cwd=d,
+                           env=ENV, capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return 124, "", "timed out after 60 s"
     return p.returncode, p.stdout, p.stderr
 
 def oracle(path):

@@ -15,8 +15,12 @@ public enum YAMLReader {
         var docs: [ComposeNode] = []
         do {
             let parser = try Parser(yaml: text)
+            // Aliases are expanded by copying, so a few hundred bytes of nested aliases can stand
+            // for billions of values ("billion laughs"). Docker Compose refuses such files with
+            // "excessive aliasing"; so do we, with a budget far above any real file's size.
+            var budget = 100_000 + 100 * text.utf8.count
             while let node = try parser.nextRoot() {
-                docs.append(try convert(node, file: file, path: KeyPath()))
+                docs.append(try convert(node, file: file, path: KeyPath(), budget: &budget))
             }
         } catch let e as ComposeError {
             throw e
@@ -46,7 +50,11 @@ public enum YAMLReader {
         MergeTag(rawValue: tag.description)
     }
 
-    static func convert(_ node: Node, file: String, path: KeyPath) throws -> ComposeNode {
+    static func convert(_ node: Node, file: String, path: KeyPath, budget: inout Int) throws -> ComposeNode {
+        budget -= 1
+        if budget < 0 {
+            throw ComposeError("excessive aliasing: the document expands to too many values through YAML aliases", path: path.description, mark: mark(node.mark, file))
+        }
         switch node {
         case .scalar(let s):
             let m = mark(s.mark, file)
@@ -72,6 +80,11 @@ public enum YAMLReader {
             case "tag:yaml.org,2002:null": value = .null
             default:
                 if s.style == .plain, s.tag.description == "" || mergeTag(s.tag) != nil {
+                    if isTimestamp(s.string) {
+                        // go-yaml reads it as a time.Time, which no Compose field accepts.
+                        throw ComposeError("\(s.string) is read as a YAML timestamp, which Compose does not accept here: quote it to make it a string",
+                                           path: path.description, mark: m)
+                    }
                     value = resolvePlain(s.string) ?? .string(s.string)
                 } else {
                     value = .string(s.string)
@@ -81,7 +94,7 @@ public enum YAMLReader {
         case .sequence(let seq):
             var items: [ComposeNode] = []
             items.reserveCapacity(seq.count)
-            for (i, n) in seq.enumerated() { items.append(try convert(n, file: file, path: path + i)) }
+            for (i, n) in seq.enumerated() { items.append(try convert(n, file: file, path: path + i, budget: &budget)) }
             return ComposeNode(.array(items), mark: mark(seq.mark, file), tag: mergeTag(seq.tag))
         case .mapping(let map):
             var obj = ComposeObject()
@@ -90,7 +103,7 @@ public enum YAMLReader {
                 let keyText: String
                 if case .scalar(let ks) = k {
                     if ks.string == "<<", ks.style == .plain {
-                        let merged = try convert(v, file: file, path: path + "<<")
+                        let merged = try convert(v, file: file, path: path + "<<", budget: &budget)
                         switch merged.value {
                         case .object: merges.append(merged)
                         case .array(let list):
@@ -105,11 +118,11 @@ public enum YAMLReader {
                         }
                         continue
                     }
-                    keyText = keyString(ks)
+                    keyText = try keyString(ks, path: path, file: file)
                 } else {
                     throw ComposeError("mapping keys must be scalars", path: path.description, mark: mark(k.mark, file))
                 }
-                obj.set(keyText, try convert(v, file: file, path: path + keyText), keyMark: mark(k.mark, file))
+                obj.set(keyText, try convert(v, file: file, path: path + keyText, budget: &budget), keyMark: mark(k.mark, file))
             }
             for m in merges {
                 guard let src = m.object else { continue }
@@ -124,16 +137,14 @@ public enum YAMLReader {
         }
     }
 
-    /// Keys become strings as compose-go's `convertToStringKeysRecursive` makes them: the
-    /// scalar's value printed (`1` → "1", `true` → "true", `null` → "null" is not possible in Go:
-    /// a null key prints as "<nil>").
-    private static func keyString(_ s: Node.Scalar) -> String {
-        guard s.style == .plain, let v = resolvePlain(s.string) else { return s.string }
-        switch v {
-        case .null: return "<nil>"
-        case .double(let d): return ComposeJSON.formatDouble(d)
-        default: return ComposeNode(v).scalarText ?? s.string
-        }
+    /// Keys must be strings, as compose-go's `convertToStringKeysRecursive` demands: a plain key
+    /// that reads as a number, boolean or null is an error (`1: x` under labels), like Docker's
+    /// "non-string key in services.s.labels: 1".
+    private static func keyString(_ s: Node.Scalar, path: KeyPath, file: String) throws -> String {
+        guard s.style == .plain, resolvePlain(s.string) != nil else { return s.string }
+        let where_ = path.description.isEmpty ? "the top level" : path.description
+        throw ComposeError("non-string key in \(where_): \(s.string) (quote it to use it as a name)",
+                           path: path.description, mark: mark(s.mark, file))
     }
 
     /// YAML 1.2 core-schema resolution of a plain scalar as go-yaml v3 does it; nil means "a string".
@@ -163,14 +174,12 @@ public enum YAMLReader {
         if s.hasPrefix("+") || s.hasPrefix("-") { negative = s.hasPrefix("-"); s = s.dropFirst() }
         guard !s.isEmpty else { return nil }
         var radix = 10
-        var prefixed = false
         let lower = s.lowercased()
-        if lower.hasPrefix("0x") { radix = 16; s = s.dropFirst(2); prefixed = true }
-        else if lower.hasPrefix("0o") { radix = 8; s = s.dropFirst(2); prefixed = true }
-        else if lower.hasPrefix("0b") { radix = 2; s = s.dropFirst(2); prefixed = true }
-        else if s.count > 1, s.hasPrefix("0") { radix = 8; s = s.dropFirst(); prefixed = true }
-        var digits = String(s)
-        if prefixed { digits = digits.replacingOccurrences(of: "_", with: "") }
+        if lower.hasPrefix("0x") { radix = 16; s = s.dropFirst(2) }
+        else if lower.hasPrefix("0o") { radix = 8; s = s.dropFirst(2) }
+        else if lower.hasPrefix("0b") { radix = 2; s = s.dropFirst(2) }
+        else if s.count > 1, s.hasPrefix("0") { radix = 8; s = s.dropFirst() }
+        let digits = String(s.filter { $0 != "_" })
         guard !digits.isEmpty, digits.allSatisfy({ $0.isHexDigit }), let magnitude = UInt64(digits, radix: radix) else { return nil }
         if negative {
             guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
@@ -178,6 +187,28 @@ public enum YAMLReader {
         }
         guard magnitude <= UInt64(Int64.max) else { return nil }
         return Int(magnitude)
+    }
+
+    /// YAML 1.1 timestamps (`2001-12-14`, `2001-12-14t21:59:43.10-05:00`, `2001-12-14 21:59:43.10 -5`).
+    static func isTimestamp(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        func digit(_ i: Int) -> Bool { i < u.count && u[i] >= 0x30 && u[i] <= 0x39 }
+        // yyyy-m?m-d?d
+        guard u.count >= 8, (0..<4).allSatisfy(digit), u[4] == UInt8(ascii: "-") else { return false }
+        var i = 5
+        guard digit(i) else { return false }
+        i += digit(i + 1) ? 2 : 1
+        guard i < u.count, u[i] == UInt8(ascii: "-"), digit(i + 1) else { return false }
+        i += digit(i + 2) ? 3 : 2
+        if i == u.count { return true }
+        // a time part: [Tt ]hh:mm:ss...
+        guard u[i] == UInt8(ascii: "T") || u[i] == UInt8(ascii: "t") || u[i] == UInt8(ascii: " ") else { return false }
+        i += 1
+        while i < u.count, u[i] == UInt8(ascii: " ") { i += 1 }
+        guard digit(i) else { return false }
+        i += digit(i + 1) ? 2 : 1
+        return i + 5 < u.count + 1 && u[i] == UInt8(ascii: ":") && digit(i + 1) && digit(i + 2)
+            && i + 3 < u.count && u[i + 3] == UInt8(ascii: ":") && digit(i + 4) && digit(i + 5)
     }
 
     /// go-yaml v3's float pattern: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.

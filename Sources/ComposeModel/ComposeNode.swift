@@ -150,7 +150,10 @@ extension ComposeNode {
         switch value {
         case .string(let s): return s
         case .int(let i): return String(i)
-        case .double(let d): return ComposeJSON.formatDouble(d)
+        case .double(let d):
+            if d.isNaN { return "NaN" }
+            if d.isInfinite { return d > 0 ? "+Inf" : "-Inf" }
+            return ComposeJSON.formatDouble(d)
         case .bool(let b): return b ? "true" : "false"
         default: return nil
         }

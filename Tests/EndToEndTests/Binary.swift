@@ -19,8 +19,15 @@ struct Binary {
         var err: String
     }
 
+    /// Runs the built swcompose with `args` in `directory`.
+    static func run(_ args: [String], in directory: String,
+                    environment: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/root"],
+                    stdin: String? = nil) throws -> Result {
+        try run(path, args, in: directory, environment: environment, stdin: stdin)
+    }
+
     /// Runs `executable args` in `directory` with exactly `environment` (no inherited variables).
-    static func run(_ executable: String = path, _ args: [String], in directory: String,
+    static func run(_ executable: String, _ args: [String], in directory: String,
                     environment: [String: String] = ["PATH": "/usr/bin:/bin", "HOME": "/root"],
                     stdin: String? = nil) throws -> Result {
         let p = Process()
