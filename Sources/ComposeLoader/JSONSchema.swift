@@ -113,7 +113,7 @@ public final class JSONSchema: Sendable {
             return fail(.const(c), v, path)
         }
         if let values = s.enumValues {
-            let matched = s.enumTypes.intersects(t) && values.contains { jsonEquals(v, $0) }
+            let matched = !s.enumTypes.isDisjoint(with: t) && values.contains { jsonEquals(v, $0) }
             if !matched { return fail(.enumeration(values), v, path) }
         }
         if let format = s.format, let problem = SchemaFormats.check(format, v) {

@@ -112,46 +112,43 @@ public struct SchemaFailure: Sendable, CustomStringConvertible {
         }
     }
 
-    /// The explanation swcompose prints (after the position and key path): Docker's meaning in
-    /// plainer words, with what was found and a "did you mean" hint where one is close.
+    /// The explanation swcompose prints after the position: Docker Compose's own text (so that
+    /// whatever Docker users search for is there), then what was found and a "did you mean" hint
+    /// where a known name is close.
     public var message: String {
+        var text = dockerText
+        if text.hasPrefix(" ") { text.removeFirst() }  // a violation of the whole document
         switch kind {
-        case .type(let want, let got):
-            return "must be \(SchemaFailure.article(SchemaFailure.plainTypes(want))), not \(SchemaFailure.article(SchemaFailure.plainTypes([got])))"
+        case .type(_, let got):
+            text += " (found \(SchemaFailure.article(SchemaFailure.plainTypes([got]))))"
         case .enumeration(let values):
-            var text = dockerDetail
-            if let got = valueText { text += ", not \(got)" }
-            if let s = offendingString, let near = nearMiss(s, among: values.compactMap(\.string)) {
-                text += "; did you mean \"\(near)\"?"
+            var notes: [String] = []
+            if let got = valueText { notes.append("found \(got)") }
+            if let s = offendingString, let near = closestName(to: s, among: values.compactMap(\.string)) {
+                notes.append("did you mean \"\(near)\"?")
             }
-            return text
+            if !notes.isEmpty { text += " (" + notes.joined(separator: "; ") + ")" }
         case .const:
-            return dockerDetail + (valueText.map { ", not \($0)" } ?? "")
+            if let got = valueText { text += " (found \(got))" }
         case .additionalProperties(let keys, let known):
-            var text = keys.count == 1
-                ? "additional property \(SchemaFailure.quote(keys[0])) is not allowed"
-                : "additional properties \(keys.map(SchemaFailure.quote).joined(separator: ", ")) are not allowed"
-            let hints = keys.compactMap { k in nearMiss(k, among: known).map { (k, $0) } }
+            let hints = keys.compactMap { k in closestName(to: k, among: known).map { (k, $0) } }
             if keys.count == 1, let (_, near) = hints.first {
-                text += "; did you mean \"\(near)\"?"
+                text += " (did you mean \"\(near)\"?)"
             } else if !hints.isEmpty {
-                text += "; did you mean " + hints.map { "\"\($1)\" for '\($0)'" }.joined(separator: ", ") + "?"
+                text += " (did you mean " + hints.map { "\"\($1)\" for '\($0)'" }.joined(separator: ", ") + "?)"
             }
-            return text
-        case .uniqueItems(let i, let j):
-            return "items at \(i) and \(j) are equal; the entries of this list must be unique"
-        case .oneOfSeveral(let a, let b):
-            return "matches more than one of the allowed forms (subschemas \(a) and \(b)); it must match exactly one"
-        case .pattern(let got, let pattern):
-            return "\(SchemaFailure.quote(got)) does not match the pattern \(SchemaFailure.quote(pattern))"
+        case .uniqueItems:
+            text += " (the entries of this list must be unique)"
+        case .oneOfSeveral:
+            text += " (it must match exactly one of the allowed forms)"
         default:
-            return dockerDetail
+            break
         }
+        return text
     }
 
     public var description: String {
-        let at = keyPath.isEmpty ? "" : keyPath + ": "
-        return (mark.map { "\($0): " } ?? "") + at + message
+        (mark.map { "\($0.file):\($0.line):\($0.column): " } ?? "") + message
     }
 
     private var valueText: String? {

@@ -20,10 +20,13 @@ public enum SchemaValidator {
     /// `file` is the file whose merge produced it, for messages without a position.
     ///
     /// Throws the most specific violation (the one Docker Compose reports) as a `ComposeError`
-    /// with the key path, the offending node's position and what was expected.
+    /// with the offending node's position. The message starts with the text Docker Compose
+    /// prints after "validating FILE: ", which names the key path its way
+    /// (`services.web.ports.0 must be a number`); the error's `path` is left empty so that the
+    /// path is not printed twice.
     public static func validate(_ dict: ComposeNode, file: String) throws {
         if let failure = try check(dict) {
-            throw ComposeError(failure.message, path: failure.keyPath, mark: failure.mark, file: file)
+            throw ComposeError(failure.message, mark: failure.mark, file: file)
         }
     }
 
