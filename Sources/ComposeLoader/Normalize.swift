@@ -99,6 +99,11 @@ public enum Normalize {
         if let env = s["environment"] { s["environment"] = resolveMapping(env, lookup: context.lookup, keepUnset: true) }
 
         var deps = s["depends_on"]?.object ?? ComposeObject()
+        // The short list form, in case the canonical stage left it: each entry started, required.
+        for item in s["depends_on"]?.array ?? [] {
+            guard let dep = item.scalarText, deps[dep] == nil else { continue }
+            deps.set(dep, .object(ComposeObject([("condition", .string("service_started")), ("required", .bool(true))]), mark: item.mark), keyMark: item.mark)
+        }
         let hadDeps = s["depends_on"] != nil
         func implicit(_ target: String, restart: Bool) {
             guard !target.isEmpty, deps[target] == nil else { return }

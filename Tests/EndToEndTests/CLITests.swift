@@ -95,8 +95,8 @@ struct CLITests {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try y.out.write(toFile: dir + "/compose.yaml", atomically: true, encoding: .utf8)
-        let again = try Binary.run(["config", "--format", "json", "-p", "wuchong__flink-sql-demo"], in: dir)
-        let direct = try Binary.run(["config", "--format", "json", "-p", "wuchong__flink-sql-demo"], in: Self.demo)
+        let again = try Binary.run(["config", "--format", "json"], in: dir)
+        let direct = try Binary.run(["config", "--format", "json"], in: Self.demo)
         #expect(again.status == 0, "\(again.err)")
         #expect(try ComposeJSON.parse(again.out) == ComposeJSON.parse(direct.out))
     }
