@@ -13,9 +13,9 @@ The Swift test `EndToEndTests/DifferentialTests` is the official check; this is 
 import argparse, hashlib, json, os, subprocess, sys, concurrent.futures
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.normpath(os.environ.get("SWCOMPOSE_CORPUS", os.path.join(ROOT, "..", "shared", "compose-corpus")))
+CORPUS = os.path.normpath(os.environ.get("SWCOMPOSE_CORPUS", os.path.join(ROOT, "Tests", "corpus")))
 ORACLE = os.environ.get("COMPOSE_ORACLE", os.path.join(ROOT, ".oracle", "venv", "lib", "python3.11", "site-packages", "compose", "docker-compose"))
-CACHE = os.path.join(ROOT, ".oracle", "cache")
+CACHE = os.path.join(ROOT, ".oracle", "cache-tests-corpus")
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/root"}
 
 def compose_files():

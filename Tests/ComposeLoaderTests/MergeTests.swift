@@ -7,9 +7,9 @@ import Testing
 enum MergeFixtures {
     static var corpus: String {
         if let c = ProcessInfo.processInfo.environment["SWCOMPOSE_CORPUS"], !c.isEmpty { return c }
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.deletingLastPathComponent().path + "/shared/compose-corpus"
+        // Tests/corpus: a copy of ../shared/compose-corpus kept in the repository (licences per
+        // file in its MANIFEST.tsv), so a fresh clone tests the same files.
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/corpus"
     }
 
     static var overrideDir: String { corpus + "/compose-spec__compose-go/_extracted_from_go_tests/override" }

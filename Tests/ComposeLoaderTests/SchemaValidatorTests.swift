@@ -128,8 +128,7 @@ struct SchemaValidatorTests {
 
     @Test("corpus files Docker Compose accepts pass", arguments: corpusFiles)
     func corpus(_ relative: String) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/compose-corpus")
+        let root = URL(fileURLWithPath: MergeFixtures.corpus)
         let path = root.appendingPathComponent(relative).path
         guard FileManager.default.fileExists(atPath: path) else {
             Issue.record("corpus file missing: \(path)")

@@ -11,7 +11,7 @@ import Testing
 struct DifferentialTests {
     static var corpus: String {
         if let c = ProcessInfo.processInfo.environment["SWCOMPOSE_CORPUS"], !c.isEmpty { return c }
-        return (Binary.packageRoot as NSString).deletingLastPathComponent + "/shared/compose-corpus"
+        return Binary.packageRoot + "/Tests/corpus"
     }
 
     static var oracle: String? {
