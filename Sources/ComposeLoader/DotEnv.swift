@@ -210,19 +210,20 @@ public enum DotEnv {
     }
 }
 
-/// A string quoted the way Go's `%q` quotes it (enough for error messages).
-func goQuote(_ s: String) -> String {
-    var r = "\""
+/// A string quoted the way Go's `%q` quotes it (enough for error messages); `quote` is the
+/// delimiter, escaped inside (the schema's messages use single quotes).
+func goQuote(_ s: String, quote: Character = "\"") -> String {
+    var r = String(quote)
     for u in s.unicodeScalars {
         switch u {
-        case "\"": r += "\\\""
         case "\\": r += "\\\\"
         case "\n": r += "\\n"
         case "\t": r += "\\t"
         case "\r": r += "\\r"
         default:
-            if u.value < 0x20 || u.value == 0x7F { r += String(format: "\\x%02x", u.value) } else { r.unicodeScalars.append(u) }
+            if Character(u) == quote { r += "\\" + String(quote) }
+            else if u.value < 0x20 || u.value == 0x7F { r += String(format: "\\x%02x", u.value) } else { r.unicodeScalars.append(u) }
         }
     }
-    return r + "\""
+    return r + String(quote)
 }

@@ -189,25 +189,7 @@ public struct SchemaFailure: Sendable, CustomStringConvertible {
     }
 
     /// santhosh-tekuri's `quote`: Go-quoted text in single quotes.
-    static func quote(_ s: String) -> String {
-        var out = "'"
-        for c in s.unicodeScalars {
-            switch c {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if c.value < 0x20 || c.value == 0x7f {
-                    out += "\\x" + String(c.value, radix: 16).leftPadded(to: 2)
-                } else {
-                    out.unicodeScalars.append(c)
-                }
-            }
-        }
-        return out + "'"
-    }
+    static func quote(_ s: String) -> String { goQuote(s, quote: "'") }
 
     /// santhosh-tekuri's `display` of a primitive value.
     static func display(_ v: ComposeNode) -> String {
@@ -218,8 +200,4 @@ public struct SchemaFailure: Sendable, CustomStringConvertible {
         default: return v.scalarText ?? "value"
         }
     }
-}
-
-private extension String {
-    func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }
