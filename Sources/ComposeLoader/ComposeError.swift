@@ -50,36 +50,3 @@ public struct KeyPath: Sendable, CustomStringConvertible, Hashable {
         return s
     }
 }
-
-/// The closest candidate to a misspelt word (Levenshtein distance at most 2, or a third of its
-/// length for long words), for "did you mean" hints.
-public func nearMiss(_ word: String, among candidates: some Sequence<String>) -> String? {
-    let w = Array(word.lowercased())
-    var best: (String, Int)?
-    for c in candidates {
-        let d = editDistance(w, Array(c.lowercased()))
-        let limit = max(2, w.count / 3)
-        if d <= limit, d < (best?.1 ?? Int.max) { best = (c, d) }
-    }
-    return best?.0
-}
-
-/// Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent
-/// transpositions each cost one ("restrat" → "restart" is one edit).
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
-    for i in 0...a.count { d[i][0] = i }
-    for j in 0...b.count { d[0][j] = j }
-    for i in 1...a.count {
-        for j in 1...b.count {
-            let cost = a[i - 1] == b[j - 1] ? 0 : 1
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
-            }
-        }
-    }
-    return d[a.count][b.count]
-}

@@ -59,6 +59,7 @@ public enum Loader {
             profiles = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
         model = try Profiles.apply(model, profiles: profiles, selected: options.selectedServices)
+        try Consistency.check(model)
 
         return LoadedProject(name: name, workingDirectory: projectDir, files: files, environment: env, model: model,
                              allProfiles: allProfiles, warnings: warnings + context.warnings)
@@ -82,10 +83,11 @@ public enum Loader {
                 if context.options.interpolate {
                     cfg = try Interpolation.interpolate(cfg, lookup: context.lookup, unset: { name in
                         context.warn("The \"\(name)\" variable is not set. Defaulting to a blank string.")
-                    })
+                    }, warn: context.warn)
                 }
-                cfg = try Extends.apply(cfg, file: displayName, context: context)
+                // compose-go order: include first, so that a service can extend an included one.
                 cfg = try Include.apply(cfg, file: displayName, context: context)
+                cfg = try Extends.apply(cfg, file: displayName, context: context)
                 dict = try Merge.merge(dict, cfg)
                 dict = try Merge.enforceUnicity(dict)
                 try SchemaValidator.validate(dict, file: displayName)

@@ -55,7 +55,9 @@ struct ConfigCommand: ParsableCommand {
     }
 
     func run() throws {
-        var options = global.loadOptions(selected: selected, interpolate: !noInterpolate)
+        // Docker Compose 2.40.3 accepts service names here but prints the whole project (profiles
+        // and dependencies as without them); so does swcompose.
+        var options = global.loadOptions(selected: [], interpolate: !noInterpolate)
         options.resolvePaths = !noPathResolution
         let project = try Loader.load(options)
         for w in project.warnings { Console.warn(w) }
