@@ -22,8 +22,8 @@ extension Canonical {
                     key = text
                     value = missing
                 }
-                if checkKeys, key.trimmingCharacters(in: .whitespaces) != key {
-                    throw ComposeError("environment variable \"\(key)\" is declared with a trailing space", path: (path + i).description, mark: item.mark)
+                if checkKeys, key.unicodeScalars.last?.properties.isWhitespace == true {
+                    throw ComposeError("environment variable \(key) is declared with a trailing space", path: (path + i).description, mark: item.mark)
                 }
                 out.set(key, ComposeNode(value, mark: item.mark), keyMark: item.mark)
             }
@@ -44,7 +44,7 @@ extension Canonical {
     static func keyValueStrict(_ node: ComposeNode, path: KeyPath) throws -> ComposeNode {
         if let list = node.array {
             for (i, item) in list.enumerated() where !(item.scalarText?.contains("=") ?? false) {
-                throw ComposeError("invalid value \(item.scalarText.map { "\"\($0)\"" } ?? item.value.kindName), expected key=value", path: (path + i).description, mark: item.mark)
+                throw ComposeError("invalid value \(item.scalarText ?? item.value.kindName), expected key=value", path: (path + i).description, mark: item.mark)
             }
         }
         return try mapping(node, path: path, missing: .null)
@@ -79,7 +79,7 @@ extension Canonical {
                     throw ComposeError("expected a \"host:ip\" string, got \(item.value.kindName)", path: (path + i).description, mark: item.mark)
                 }
                 guard let sep = s.firstIndex(of: "=") ?? s.firstIndex(of: ":") else {
-                    throw ComposeError("invalid additional host \"\(s)\", missing IP (expected host:ip or host=ip)", path: (path + i).description, mark: item.mark)
+                    throw ComposeError("invalid additional host, missing IP: \(s) (expected host:ip or host=ip)", path: (path + i).description, mark: item.mark)
                 }
                 entries.append((String(s[..<sep]), String(s[s.index(after: sep)...]), item.mark))
             }

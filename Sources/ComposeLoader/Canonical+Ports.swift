@@ -24,11 +24,11 @@ extension Canonical {
                 do {
                     parsed = try parsePortSpec(spec)
                 } catch let e as SpecError {
-                    throw ComposeError("invalid port \"\(spec)\": \(e.message)", path: p.description, mark: item.mark)
+                    throw ComposeError("invalid port \"\(spec)\": \(e.message) (expected [[ip:]host:]container[/protocol])", path: p.description, mark: item.mark)
                 }
                 for port in parsed {
                     if port.target == 0 {
-                        throw ComposeError("port \"\(spec)\" is missing a target (container) port", path: p.description, mark: item.mark)
+                        throw ComposeError("port \"\(spec)\" is missing a target port", path: p.description, mark: item.mark)
                     }
                     out.append(portEntry(hostIP: port.hostIP, target: port.target, published: port.published, proto: port.proto, mark: item.mark))
                 }
@@ -91,32 +91,26 @@ extension Canonical {
         }
         proto = proto.lowercased()
         guard ["tcp", "udp", "sctp"].contains(proto) else {
-            throw SpecError(message: "invalid protocol \"\(proto)\", expected tcp, udp or sctp")
+            throw SpecError(message: "invalid proto: \(proto)")
         }
         if ip.hasPrefix("[") {
-            guard let close = ip.firstIndex(of: "]") else {
-                throw SpecError(message: "invalid IP address \"\(ip)\": missing ']'")
-            }
-            guard ip.index(after: close) == ip.endIndex else {
-                throw SpecError(message: "invalid IP address \"\(ip)\"")
-            }
-            ip = String(ip[ip.index(after: ip.startIndex)..<close])
+            ip = try unbracketed(ip)
         }
         if !ip.isEmpty && !isIPAddress(ip) {
-            throw SpecError(message: "invalid IP address \"\(ip)\"")
+            throw SpecError(message: "invalid IP address: \(ip)")
         }
-        guard !containerPort.isEmpty else { throw SpecError(message: "no container port specified") }
+        guard !containerPort.isEmpty else { throw SpecError(message: "no port specified: \(raw)<empty>") }
         guard let (start, end) = portRange(containerPort) else {
-            throw SpecError(message: "invalid container port \"\(containerPort)\", expected a port (0-65535) or a range start-end")
+            throw SpecError(message: "invalid containerPort: \(containerPort)")
         }
         var hostStart = 0, hostEnd = 0
         if !hostPort.isEmpty {
             guard let r = portRange(hostPort) else {
-                throw SpecError(message: "invalid host port \"\(hostPort)\", expected a port (0-65535) or a range start-end")
+                throw SpecError(message: "invalid hostPort: \(hostPort)")
             }
             (hostStart, hostEnd) = r
             if end - start != hostEnd - hostStart && end != start {
-                throw SpecError(message: "invalid ranges specified for container and host ports: \(containerPort) and \(hostPort) are not the same length")
+                throw SpecError(message: "invalid ranges specified for container and host Ports: \(containerPort) and \(hostPort)")
             }
         }
         var result: [(key: String, port: ShortPort)] = []
@@ -135,12 +129,30 @@ extension Canonical {
             guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int(t), v <= 65535 else { return nil }
             return v
         }
-        if let dash = s.firstIndex(of: "-") {
-            guard let a = number(s[..<dash]), let b = number(s[s.index(after: dash)...]), b >= a else { return nil }
+        if s.contains("-") {
+            // Docker splits at every dash and reads the first two pieces: `1-2-3` is 1…2.
+            let pieces = s.split(separator: "-", omittingEmptySubsequences: false)
+            guard let a = number(pieces[0]), let b = number(pieces[1]), b >= a else { return nil }
             return (a, b)
         }
         guard let v = number(s[...]) else { return nil }
         return (v, v)
+    }
+
+    /// `[addr]` → `addr`, with the errors Go's `net.SplitHostPort(ip + ":")` gives for the
+    /// malformed ones, as Docker reports them.
+    static func unbracketed(_ ip: String) throws -> String {
+        let hostport = Array((ip + ":").utf8)
+        func fail(_ why: String) -> SpecError { SpecError(message: "invalid IP address \(ip): address \(ip):: \(why)") }
+        guard let close = hostport.firstIndex(of: UInt8(ascii: "]")) else { throw fail("missing ']' in address") }
+        if close + 1 < hostport.count, hostport[close + 1] == UInt8(ascii: ":") {
+            if close + 2 != hostport.count { throw fail("too many colons in address") }
+        } else {
+            throw fail("missing port in address")
+        }
+        if hostport[1...].contains(UInt8(ascii: "[")) { throw fail("unexpected '[' in address") }
+        if hostport[(close + 1)...].contains(UInt8(ascii: "]")) { throw fail("unexpected ']' in address") }
+        return String(decoding: hostport[1..<close], as: UTF8.self)
     }
 
     /// An IPv4 or IPv6 address as Go's `net.ParseIP` accepts it (no zone).

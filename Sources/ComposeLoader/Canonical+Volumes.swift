@@ -14,7 +14,9 @@ extension Canonical {
                 do {
                     out.append(try ShortVolume.parse(spec).node(mark: item.mark))
                 } catch let e as SpecError {
-                    throw ComposeError("invalid volume \"\(spec)\": \(e.message)", path: p.description, mark: item.mark)
+                    // Docker Compose's words: `invalid spec: SPEC: too many colons`, `invalid empty volume spec`.
+                    let text = spec.isEmpty ? e.message : "invalid spec: \(spec): \(e.message)"
+                    throw ComposeError(text + " (expected [source:]target[:options])", path: p.description, mark: item.mark)
                 }
             case .object(var o):
                 if let t = o["target"], let s = t.string, !s.isEmpty {
@@ -52,7 +54,7 @@ extension Canonical {
         static func parse(_ spec: String) throws -> ShortVolume {
             var v = ShortVolume()
             switch spec.utf8.count {
-            case 0: throw SpecError(message: "empty volume spec")
+            case 0: throw SpecError(message: "invalid empty volume spec")
             case 1, 2:
                 v.target = spec
                 return v

@@ -206,7 +206,7 @@ public enum Canonical {
             guard let s = item.string else { return item }
             let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard parts.count <= 3 else {
-                throw ComposeError("confusing device mapping \"\(s)\", please use long syntax", path: (path + i).description, mark: item.mark)
+                throw ComposeError("confusing device mapping, please use long syntax: \(s)", path: (path + i).description, mark: item.mark)
             }
             let src = parts[0]
             let dst = parts.count > 1 && !parts[1].isEmpty ? parts[1] : src

@@ -48,6 +48,10 @@ struct CanonicalTests {
         ("\":3001:3001\"", #"[{"mode":"ingress","target":3001,"published":"3001","protocol":"tcp"}]"#),
         ("\"::3002\"", #"[{"mode":"ingress","target":3002,"protocol":"tcp"}]"#),
         ("\"8080-8081:80-81/udp\"", #"[{"mode":"ingress","target":80,"published":"8080","protocol":"udp"},{"mode":"ingress","target":81,"published":"8081","protocol":"udp"}]"#),
+        ("\"1-2-3\"", #"[{"mode":"ingress","target":1,"protocol":"tcp"},{"mode":"ingress","target":2,"protocol":"tcp"}]"#),
+        ("\"080\"", #"[{"mode":"ingress","target":80,"protocol":"tcp"}]"#),
+        ("\"::1:80:80\"", #"[{"mode":"ingress","host_ip":"::1","target":80,"published":"80","protocol":"tcp"}]"#),
+        ("\"1:2:3:4:5:6:7:8:80:80\"", #"[{"mode":"ingress","host_ip":"1:2:3:4:5:6:7:8","target":80,"published":"80","protocol":"tcp"}]"#),
         ("{target: 90}", #"[{"mode":"ingress","target":90,"protocol":"tcp"}]"#),
         ("{target: 91, published: 9191, protocol: udp}", #"[{"mode":"ingress","target":91,"published":"9191","protocol":"udp"}]"#),
         ("{target: \"80\", published: \"8000-8001\"}", #"[{"mode":"ingress","target":80,"published":"8000-8001","protocol":"tcp"}]"#),
@@ -58,24 +62,34 @@ struct CanonicalTests {
         #expect(try service("ports", "[\(input)]") == json(expected))
     }
 
+    /// The message Docker Compose 2.40.3 printed for the same entry is part of ours.
     @Test("bad ports name the entry and say what is wrong", arguments: [
-        ("abc", "invalid container port \"abc\""),
-        ("8080:abc", "invalid container port \"abc\""),
-        ("70000", "invalid container port \"70000\""),
-        ("80-78", "invalid container port \"80-78\""),
-        ("-1", "invalid container port \"-1\""),
-        ("1.2.3:80:80", "invalid IP address \"1.2.3\""),
-        ("1.2.3:abc:80", "invalid IP address \"1.2.3\""),
-        ("[fe80::1%eth0]:80:80", "invalid IP address \"fe80::1%eth0\""),
-        ("[::1:80:80", "missing ']'"),
-        ("80/xyz", "invalid protocol \"xyz\""),
-        ("abc/xyz", "invalid protocol \"xyz\""),
-        ("8080:80/udp/x", "invalid protocol \"udp/x\""),
-        ("", "invalid protocol \"\""),
-        ("1.2.3.4:80", "invalid host port \"1.2.3.4\""),
-        ("9001-9000:80", "invalid host port \"9001-9000\""),
-        ("9000-9001:80-82", "not the same length"),
-        ("8080:0", "missing a target"),
+        ("abc", "invalid containerPort: abc"),
+        ("8080:abc", "invalid containerPort: abc"),
+        ("70000", "invalid containerPort: 70000"),
+        ("80-78", "invalid containerPort: 80-78"),
+        ("80-", "invalid containerPort: 80-"),
+        (" 80", "invalid containerPort:  80"),
+        ("-1", "invalid containerPort: -1"),
+        ("1.2.3:80:80", "invalid IP address: 1.2.3"),
+        ("1.2.3:abc:80", "invalid IP address: 1.2.3"),
+        ("a:b:c:d:80", "invalid IP address: a:b:c"),
+        ("[fe80::1%eth0]:80:80", "invalid IP address: fe80::1%eth0"),
+        ("[::1:80:80", "invalid IP address [::1: address [::1:: missing ']' in address"),
+        ("[::1]x:80:80", "invalid IP address [::1]x: address [::1]x:: missing port in address"),
+        ("[::1]:80:80:80", "invalid IP address [::1]:80: address [::1]:80:: too many colons in address"),
+        ("[[::1]]:80:80", "invalid IP address [[::1]]: address [[::1]]:: missing port in address"),
+        ("80/xyz", "invalid proto: xyz"),
+        ("abc/xyz", "invalid proto: xyz"),
+        ("8080:80/udp/x", "invalid proto: udp/x"),
+        ("80:80/tcp/", "invalid proto: tcp/"),
+        ("80:/tcp", "invalid proto: "),
+        ("", "invalid proto: "),
+        ("1.2.3.4:80", "invalid hostPort: 1.2.3.4"),
+        ("9001-9000:80", "invalid hostPort: 9001-9000"),
+        ("9000-9001:80-82", "invalid ranges specified for container and host Ports: 80-82 and 9000-9001"),
+        ("8080:0", "is missing a target port"),
+        ("0", "is missing a target port"),
     ])
     func badPorts(spec: String, message: String) throws {
         let e = try #require(error("ports", "\n      - \"81\"\n      - \"\(spec)\""))
@@ -107,6 +121,7 @@ struct CanonicalTests {
         ("ab", #"{"type":"volume","target":"ab"}"#),
         ("a::b", #"{"type":"bind","source":"a:","target":"b","bind":{"create_host_path":true}}"#),
         ("vol:/q:shared,Z,ro", #"{"type":"volume","source":"vol","target":"/q","read_only":true,"bind":{"selinux":"Z","propagation":"shared"},"volume":{}}"#),
+        ("a:b:c:d:80", #"{"type":"bind","source":"a:b","target":"c:d","bind":{"create_host_path":true}}"#),
         ("/a:/b:foo", #"{"type":"bind","source":"/a","target":"/b","bind":{"create_host_path":true}}"#),
     ])
     func shortVolumes(input: String, expected: String) throws {
@@ -121,11 +136,12 @@ struct CanonicalTests {
     }
 
     @Test("bad volumes", arguments: [
-        (":/x", "empty section between colons"),
-        ("vol:", "empty section between colons"),
-        ("/a:/b:", "empty section between colons"),
-        ("/a:/b:ro:x", "too many colons"),
-        ("", "empty volume spec"),
+        (":/x", "invalid spec: :/x: empty section between colons"),
+        ("vol:", "invalid spec: vol:: empty section between colons"),
+        ("/a:/b:", "invalid spec: /a:/b:: empty section between colons"),
+        ("[::1]x:80:80", "invalid spec: [::1]x:80:80: empty section between colons"),
+        ("/a:/b:ro:x", "invalid spec: /a:/b:ro:x: too many colons"),
+        ("", "invalid empty volume spec"),
     ])
     func badVolumes(spec: String, message: String) throws {
         let e = try #require(error("volumes", "['\(spec)']"))
@@ -138,6 +154,7 @@ struct CanonicalTests {
 
     @Test("list and mapping fields", arguments: [
         ("environment", "[A=1, B, C=, D=x=y, 'E= 2 ', A=3]", #"{"A":"3","B":null,"C":"","D":"x=y","E":" 2 "}"#),
+        ("environment", "[' E=2']", #"{" E":"2"}"#),
         ("environment", "{A: 1, B: null, C: '', D: true, E: 1.5}", #"{"A":"1","B":null,"C":"","D":"true","E":"1.5"}"#),
         ("labels", "[l1=v, l2, l3=]", #"{"l1":"v","l2":"","l3":""}"#),
         ("labels", "{a: 1, b: null, c: true}", #"{"a":"1","b":"","c":"true"}"#),
@@ -184,13 +201,15 @@ struct CanonicalTests {
     }
 
     @Test("bad short syntax elsewhere", arguments: [
-        ("environment", "[' E =2']", "services.a.environment[0]", "trailing space"),
-        ("extra_hosts", "['h1 1.2.3.4']", "services.a.extra_hosts[0]", "missing IP"),
-        ("devices", "['/a:/b:rwm:x']", "services.a.devices[0]", "confusing device mapping"),
-        ("command", "'echo \"open'", "services.a.command", "invalid command line"),
-        ("gpus", "[{count: 1, device_ids: ['0']}]", "services.a.gpus[0]", "exclusive"),
-        ("ulimits", "{nofile: lots}", "services.a.ulimits.nofile", "expected an integer"),
-        ("build", "{additional_contexts: [ctx]}", "services.a.build.additional_contexts[0]", "expected key=value"),
+        ("environment", "[' E =2']", "services.a.environment[0]", "environment variable  E  is declared with a trailing space"),
+        ("environment", "['E =2']", "services.a.environment[0]", "environment variable E  is declared with a trailing space"),
+        ("environment", "['F\t=3']", "services.a.environment[0]", "environment variable F\t is declared with a trailing space"),
+        ("extra_hosts", "['h1 1.2.3.4']", "services.a.extra_hosts[0]", "invalid additional host, missing IP: h1 1.2.3.4"),
+        ("devices", "['/a:/b:rwm:x']", "services.a.devices[0]", "confusing device mapping, please use long syntax: /a:/b:rwm:x"),
+        ("command", "'echo \"open'", "services.a.command", "invalid command line string"),
+        ("gpus", "[{count: 1, device_ids: ['0']}]", "services.a.gpus[0]", "\"count\" and \"device_ids\" attributes are exclusive"),
+        ("build", "{additional_contexts: [ctx]}", "services.a.build.additional_contexts[0]", "invalid value ctx, expected key=value"),
+        ("build", "{ssh: [foo]}", "services.a.build.ssh[0]", "invalid ssh key \"foo\""),
     ])
     func badFields(field: String, input: String, path: String, message: String) throws {
         let e = try #require(error(field, input))
