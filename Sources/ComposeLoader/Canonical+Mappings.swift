@@ -50,27 +50,38 @@ extension Canonical {
         return try mapping(node, path: path, missing: .null)
     }
 
-    /// `build.ssh: [default, id=path]` → `{default: null, id: path}`.
+    /// `build.ssh` stays the list Docker Compose prints, `["default", "id=path"]`; the mapping
+    /// form `{id: path, default: null}` becomes that list, sorted by id.
     static func ssh(_ node: ComposeNode, path: KeyPath) throws -> ComposeNode {
+        if let map = node.object {
+            let keys = map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            var out: [ComposeNode] = []
+            for id in keys {
+                guard let v = map[id] else { continue }
+                if v.isNull {
+                    out.append(ComposeNode(.string(id), mark: map.keyMark(id) ?? v.mark))
+                } else if let p = v.scalarText {
+                    out.append(ComposeNode(.string("\(id)=\(p)"), mark: v.mark))
+                } else {
+                    throw ComposeError("invalid ssh key type \(v.value.kindName), expected a path", path: (path + id).description, mark: v.mark)
+                }
+            }
+            return ComposeNode(.array(out), mark: node.mark, tag: node.tag)
+        }
         guard let list = node.array else { return node }
-        var out = ComposeObject()
         for (i, item) in list.enumerated() {
             guard let s = item.string else {
                 throw ComposeError("invalid ssh key type \(item.value.kindName), expected a string", path: (path + i).description, mark: item.mark)
             }
-            if let eq = s.firstIndex(of: "=") {
-                out.set(String(s[..<eq]), ComposeNode(.string(String(s[s.index(after: eq)...])), mark: item.mark), keyMark: item.mark)
-            } else if s == "default" {
-                out.set(s, ComposeNode(.null, mark: item.mark), keyMark: item.mark)
-            } else {
+            if !s.contains("=") && s != "default" {
                 throw ComposeError("invalid ssh key \"\(s)\", expected \"default\" or ID=path", path: (path + i).description, mark: item.mark)
             }
         }
-        return ComposeNode(.object(out), mark: node.mark, tag: node.tag)
+        return node
     }
 
     /// `extra_hosts` (list of `host:ip` / `host=ip`, or a mapping of host to one or more IPs) →
-    /// the list of `host=ip` Docker Compose prints: sorted by host, IPs of one host in order.
+    /// the list of `host=ip` Docker Compose prints, sorted; `host=ip1,ip2` in a list gives both.
     static func extraHosts(_ node: ComposeNode, path: KeyPath) throws -> ComposeNode {
         var entries: [(host: String, ip: String, mark: SourceMark?)] = []
         if let list = node.array {
@@ -81,7 +92,11 @@ extension Canonical {
                 guard let sep = s.firstIndex(of: "=") ?? s.firstIndex(of: ":") else {
                     throw ComposeError("invalid additional host, missing IP: \(s) (expected host:ip or host=ip)", path: (path + i).description, mark: item.mark)
                 }
-                entries.append((String(s[..<sep]), String(s[s.index(after: sep)...]), item.mark))
+                // In the list form one entry may give several IPs: `host=ip1,ip2`.
+                let host = String(s[..<sep])
+                for ip in s[s.index(after: sep)...].split(separator: ",", omittingEmptySubsequences: false) {
+                    entries.append((host, String(ip), item.mark))
+                }
             }
         } else if let map = node.object {
             for (host, v) in map {
@@ -96,10 +111,9 @@ extension Canonical {
         } else {
             throw ComposeError("invalid type \(node.value.kindName), expected a list or a mapping", path: path.description, mark: node.mark)
         }
-        let sorted = entries.enumerated().sorted { a, b in
-            if a.element.host != b.element.host { return a.element.host.utf8.lexicographicallyPrecedes(b.element.host.utf8) }
-            return a.offset < b.offset
-        }
-        return ComposeNode(.array(sorted.map { ComposeNode(.string("\($0.element.host)=\($0.element.ip)"), mark: $0.element.mark) }), mark: node.mark, tag: node.tag)
+        // Docker Compose prints the `host=ip` strings sorted bytewise as whole strings.
+        let texts = entries.map { (text: "\($0.host)=\($0.ip)", mark: $0.mark) }
+            .sorted { $0.text.utf8.lexicographicallyPrecedes($1.text.utf8) }
+        return ComposeNode(.array(texts.map { ComposeNode(.string($0.text), mark: $0.mark) }), mark: node.mark, tag: node.tag)
     }
 }
