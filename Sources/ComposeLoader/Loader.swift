@@ -95,7 +95,7 @@ public enum Loader {
                     context.warn("\(displayName): the attribute `version` is obsolete, it will be ignored, please remove it to avoid potential confusion")
                     dict["version"] = nil
                 }
-                dict = try Canonical.apply(dict)
+                dict = try Canonical.apply(dict, warn: context.warn)
                 dict = try Merge.enforceUnicity(dict)
             }
         }
