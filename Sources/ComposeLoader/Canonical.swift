@@ -60,7 +60,7 @@ public enum Canonical {
             case "label_file", "dns_search", "tmpfs": nv = stringOrList(v)
             case "dns": nv = omitEmptyEntries(stringOrList(v))
             case "extends": nv = v.string != nil ? wrap(v, in: "service") : v
-            case "networks": nv = serviceNetworks(v)
+            case "networks", "models": nv = serviceNetworks(v)  // a list of names is a map of name: null
             case "secrets", "configs": nv = try fileMounts(v, path: p)
             case "ulimits": nv = try ulimits(v, path: p)
             case "devices": nv = try devices(v, path: p)

@@ -49,4 +49,17 @@ public struct KeyPath: Sendable, CustomStringConvertible, Hashable {
         }
         return s
     }
+
+    /// The path as mapstructure names it in compose-go's decoding errors, a map entry under a
+    /// top-level key in brackets: `services[foo].configs[0].mode`.
+    public var decodingDescription: String {
+        var s = ""
+        for (i, c) in components.enumerated() {
+            switch c {
+            case .index(let n): s += "[\(n)]"
+            case .key(let k): s += i == 0 ? k : i == 1 ? "[\(k)]" : "." + k
+            }
+        }
+        return s
+    }
 }

@@ -7,7 +7,8 @@ import ComposeModel
 enum Consistency {
     static let invalid = ": invalid compose project"
 
-    static func check(_ model: ComposeNode) throws {
+    /// `disabled`: the services profiles left out; a `required: false` dependency may name one.
+    static func check(_ model: ComposeNode, disabled: ComposeObject = ComposeObject()) throws {
         let services = model["services"]?.object ?? ComposeObject()
         func declared(_ key: String) -> ComposeObject { model[key]?.object ?? ComposeObject() }
         let networks = declared("networks"), volumes = declared("volumes"), secrets = declared("secrets")
@@ -64,8 +65,14 @@ enum Consistency {
             }
             if let deps = s["depends_on"]?.object {
                 for dep in deps.sortedKeys where services[dep] == nil {
+                    if disabled[dep] != nil, deps[dep]?["required"]?.bool == false { continue }
                     var message = "service \"\(name)\" depends on undefined service \"\(dep)\"\(invalid)"
-                    if let near = closestName(to: dep, among: services.keys.filter { $0 != name }) { message += " (did you mean \"\(near)\"?)" }
+                    if let off = disabled[dep] {
+                        let profiles = (off["profiles"]?.array ?? []).compactMap(\.scalarText).map { "\"\($0)\"" }
+                        message += " (it is only enabled by profile \(profiles.joined(separator: " or ")), which is not active)"
+                    } else if let near = closestName(to: dep, among: services.keys.filter { $0 != name }) {
+                        message += " (did you mean \"\(near)\"?)"
+                    }
                     throw ComposeError(message, mark: deps.keyMark(dep) ?? deps[dep]?.mark ?? s.mark)
                 }
             }

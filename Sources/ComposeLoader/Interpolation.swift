@@ -226,7 +226,8 @@ public enum Interpolation {
     private static let castTable: [([String], Cast)] = {
         func svc(_ p: String...) -> [String] { ["services", "*"] + p }
         return [
-            (svc("configs", "[]", "mode"), .toInt),
+            // configs/secrets `mode` is listed in compose-go but measured on 2.40.3 it is not cast:
+            // `mode: "${M}"` with M=0440 is read as octal text, like any string mode (FileMode).
             (svc("cpu_count"), .toInt64), (svc("cpu_percent"), .toFloat), (svc("cpu_period"), .toInt64),
             (svc("cpu_quota"), .toInt64), (svc("cpu_rt_period"), .toInt64), (svc("cpu_rt_runtime"), .toInt64),
             (svc("cpus"), .toFloat32), (svc("cpu_shares"), .toInt64), (svc("init"), .toBool),
@@ -240,7 +241,7 @@ public enum Interpolation {
             (svc("healthcheck", "retries"), .toInt), (svc("healthcheck", "disable"), .toBool),
             (svc("oom_kill_disable"), .toBool), (svc("oom_score_adj"), .toInt64), (svc("pids_limit"), .toInt64),
             (svc("ports", "[]", "target"), .toInt), (svc("privileged"), .toBool), (svc("read_only"), .toBool),
-            (svc("scale"), .toInt), (svc("secrets", "[]", "mode"), .toInt), (svc("stdin_open"), .toBool),
+            (svc("scale"), .toInt), (svc("stdin_open"), .toBool),
             (svc("tty"), .toBool),
             (svc("ulimits", "*"), .toInt), (svc("ulimits", "*", "hard"), .toInt), (svc("ulimits", "*", "soft"), .toInt),
             (svc("volumes", "[]", "read_only"), .toBool), (svc("volumes", "[]", "volume", "nocopy"), .toBool),

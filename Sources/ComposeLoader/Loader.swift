@@ -10,6 +10,8 @@ public struct LoadedProject: Sendable {
     public var environment: [String: String]
     /// The normalised model, profiles applied.
     public var model: ComposeNode
+    /// The services that profiles left out, normalised like the rest: a selection may bring one back.
+    public var disabledServices: ComposeObject = ComposeObject()
     /// Every profile any service declares (before profiles were applied), for `config --profiles`.
     public var allProfiles: [String]
     public var warnings: [String]
@@ -58,11 +60,15 @@ public enum Loader {
         if profiles.isEmpty, let p = env["COMPOSE_PROFILES"], !p.isEmpty {
             profiles = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
-        model = try Profiles.apply(model, profiles: profiles, selected: options.selectedServices)
-        try Consistency.check(model)
+        let disabled: ComposeObject
+        (model, disabled) = Profiles.apply(model, profiles: profiles)
+        try Consistency.check(model, disabled: disabled)
 
-        return LoadedProject(name: name, workingDirectory: projectDir, files: files, environment: env, model: model,
-                             allProfiles: allProfiles, warnings: warnings + context.warnings)
+        var project = LoadedProject(name: name, workingDirectory: projectDir, files: files, environment: env, model: model,
+                                    allProfiles: allProfiles, warnings: warnings + context.warnings)
+        project.disabledServices = disabled
+        project.model = try Profiles.select(project, options.selectedServices)
+        return project
     }
 
     /// The per-file pipeline over several files, then the whole-model steps (compose-go

@@ -2,7 +2,7 @@ import ComposeModel
 
 extension Normalize {
     /// compose-go `transform.SetDefaultValues`: build context `.`, secret mount targets, port
-    /// protocol and mode, device request count `all`, `create_host_path` on bind options.
+    /// protocol and mode, device request count `all`. (`create_host_path: true` belongs to the short bind form only: Canonical sets it.)
     static func setDefaults(_ dict: ComposeNode) -> ComposeNode {
         var model = dict
         guard var services = model["services"]?.object else { return model }
@@ -41,15 +41,6 @@ extension Normalize {
                 resources["reservations"] = reservations
                 deploy["resources"] = resources
                 s["deploy"] = deploy
-            }
-            if var volumes = s["volumes"]?.array {
-                for i in volumes.indices {
-                    if var bind = volumes[i]["bind"], bind.object != nil, bind["create_host_path"] == nil {
-                        bind["create_host_path"] = .bool(true)
-                        volumes[i]["bind"] = bind
-                    }
-                }
-                s["volumes"] = .array(volumes, mark: svc["volumes"]?.mark)
             }
             return s
         }

@@ -31,7 +31,8 @@ extension Normalize {
                 guard node["driver"]?.string == "local", var opts = node["driver_opts"], opts["o"]?.string == "bind",
                       let device = opts["device"]?.string else { return node }
                 var n = node
-                opts["device"] = .string(r.maybeUnixPath(device))
+                // Go filepath.Join(base, ""): an empty device is the project directory itself.
+                opts["device"] = .string(device.isEmpty ? r.base : r.maybeUnixPath(device))
                 n["driver_opts"] = opts
                 return n
             }
@@ -86,7 +87,10 @@ struct PathResolver {
         var s = svc
         if var build = s["build"], build.object != nil {
             if let c = build["context"]?.string { build["context"] = .string(contextPath(c), mark: build["context"]?.mark) }
-            if let extra = build["additional_contexts"] { build["additional_contexts"] = mapStrings(extra, contextPath) }
+            if let extra = build["additional_contexts"] {
+                // `service:NAME` names another service's image, not a directory.
+                build["additional_contexts"] = mapStrings(extra) { $0.hasPrefix("service:") ? $0 : contextPath($0) }
+            }
             s["build"] = build
         }
         if let envFiles = s["env_file"] {

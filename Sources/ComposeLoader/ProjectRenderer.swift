@@ -7,8 +7,23 @@ import ComposeModel
 /// (`command: null`, `ipam: {}`, `deploy.resources: {}`), extensions below the top level are
 /// dropped, and resources no service uses are left out.
 public enum ProjectRenderer {
-    public static func render(_ dict: ComposeNode) -> ComposeNode {
-        (try? renderThrowing(dict)) ?? dict
+    /// The two encodings of `config`. They differ where Go's encoders do: JSON prints an empty
+    /// list inside an extension as `null` (a nil slice), YAML as `[]`.
+    public enum Format: Sendable { case json, yaml }
+
+    public static func render(_ dict: ComposeNode, format: Format = .json) -> ComposeNode {
+        (try? renderThrowing(dict, format: format)) ?? dict
+    }
+
+    /// Go's `encoding/json` of a decoded `any`: empty lists were nil slices and print as null.
+    static func nullingEmptyLists(_ n: ComposeNode) -> ComposeNode {
+        switch n.value {
+        case .array(let a): return a.isEmpty ? ComposeNode(.null, mark: n.mark) : ComposeNode(.array(a.map(nullingEmptyLists)), mark: n.mark)
+        case .object(var o):
+            o.mapValues { _, v in nullingEmptyLists(v) }
+            return ComposeNode(.object(o), mark: n.mark)
+        default: return n
+        }
     }
 
     /// Decodes every attribute into its Go type, for the errors Docker Compose reports while
@@ -17,12 +32,12 @@ public enum ProjectRenderer {
         _ = try renderThrowing(dict)
     }
 
-    static func renderThrowing(_ dict: ComposeNode) throws -> ComposeNode {
+    static func renderThrowing(_ dict: ComposeNode, format: Format = .json) throws -> ComposeNode {
         guard let o = dict.object else { return dict }
         var out = ComposeObject()
         let used = usedResources(dict)
         for (key, node) in o {
-            if key.hasPrefix("x-") { out[key] = node; continue }
+            if key.hasPrefix("x-") { out[key] = format == .json ? nullingEmptyLists(node) : node; continue }
             guard let field = ProjectShape.project[key] else { continue }
             var value = node
             if let keep = used[key], var resources = node.object {
@@ -197,6 +212,23 @@ public enum ProjectRenderer {
                 return .object(out, mark: mark)
             }
             return try walk(node, rec(["source": fld(.string), "target": fld(.string), "permissions": fld(.string)]), path: path)
+        case .fileMode:
+            func decodeError(_ what: String) -> ComposeError {
+                fail("decoding failed due to the following error(s):\n\n'\(path.decodingDescription)' \(what)", path, node)
+            }
+            let mode: Int
+            switch node.value {
+            case .int(let i): mode = i
+            case .string(let s):
+                guard let m = GoValues.parseOctal(s) else {
+                    throw decodeError("strconv.ParseInt: parsing \(goQuote(s)): invalid syntax")
+                }
+                mode = m
+            case .double: throw decodeError("unexpected value type float64 for mode")
+            case .bool: throw decodeError("unexpected value type bool for mode")
+            default: return node
+            }
+            return .string("0" + String(mode, radix: 8), mark: mark)  // Go `fmt.Sprintf("0%o")`: -8 is "0-10"
         case .deviceCount:
             if let s = node.string {
                 if s == "all" { return .int(-1, mark: mark) }
@@ -227,6 +259,8 @@ public enum ProjectRenderer {
                 }
                 if v.isNull && !field.always { continue }
                 let r = v.isNull ? try zero(field.shape, path: path + k) : try walk(v, field.shape, path: path + k)
+                // UnitBytes is an int64 in Go: a size of 0 is empty, though it prints as "0".
+                if !field.always, case .bytes = field.shape, r.string == "0" { continue }
                 if !field.always, isEmpty(r) {
                     switch field.shape {
                     case .pointer, .record: break

@@ -26,6 +26,8 @@ indirect enum Shape: Sendable {
     case deviceCount
     /// `map[string][]string` values.
     case stringsOrScalar
+    /// `FileMode`: an integer, or a string read as octal; printed as octal text (`"0440"`).
+    case fileMode
     case list(Shape)
     case dict(Shape)
     case record(Record)
@@ -55,7 +57,7 @@ enum ProjectShape {
     static let strings = Shape.list(.string)
 
     static let fileReference: Shape = rec([
-        "source": fld(.string), "target": fld(.string), "uid": fld(.string), "gid": fld(.string), "mode": fld(.pointer(.int)),
+        "source": fld(.string), "target": fld(.string), "uid": fld(.string), "gid": fld(.string), "mode": fld(.pointer(.fileMode)),
     ])
 
     static let deviceRequest: Shape = rec([
@@ -95,7 +97,7 @@ enum ProjectShape {
 
     static let build: Shape = rec([
         "context": fld(.string), "dockerfile": fld(.string), "dockerfile_inline": fld(.string),
-        "entitlements": fld(strings), "args": fld(.mappingWithEquals), "provenance": fld(.any), "sbom": fld(.any),
+        "entitlements": fld(strings), "args": fld(.mappingWithEquals), "provenance": fld(.string), "sbom": fld(.string),
         "ssh": fld(.any), "labels": fld(.mapping), "cache_from": fld(.stringList), "cache_to": fld(.stringList),
         "no_cache": fld(.bool), "no_cache_filter": fld(.stringList), "additional_contexts": fld(.mapping),
         "pull": fld(.bool), "extra_hosts": fld(.hosts), "isolation": fld(.string), "network": fld(.string),
@@ -171,7 +173,7 @@ enum ProjectShape {
         f["models"] = fld(.dict(rec(["endpoint_var": fld(.string), "model_var": fld(.string)])))
         f["develop"] = fld(rec(["watch": fld(.list(rec([
             "path": alw(.string), "action": alw(.string), "target": fld(.string),
-            "exec": alw(hook), "include": fld(strings), "ignore": fld(strings), "initial_sync": fld(.bool),
+            "exec": alw(hook), "include": fld(.stringList), "ignore": fld(.stringList), "initial_sync": fld(.bool),
         ])))]))
         f["blkio_config"] = fld(rec([
             "weight": fld(.int),

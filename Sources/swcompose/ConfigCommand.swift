@@ -55,13 +55,16 @@ struct ConfigCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Docker Compose 2.40.3 accepts service names here but prints the whole project (profiles
-        // and dependencies as without them); so does swcompose.
+        // Service names select what the full output shows (`Profiles.select`); the list flags
+        // (--services, --images, --volumes, …) ignore them, as in Docker Compose 2.40.3.
         var options = global.loadOptions(selected: [], interpolate: !noInterpolate)
         options.resolvePaths = !noPathResolution
         let project = try Loader.load(options)
         for w in project.warnings { Console.warn(w) }
-        if quiet { return }
+        if quiet {
+            _ = try Profiles.select(project, selected)  // an unknown service is still an error
+            return
+        }
         let text = try render(project)
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: Data(text.utf8)) else {
@@ -96,7 +99,7 @@ struct ConfigCommand: ParsableCommand {
                 return "\(name) \(ConfigHash.of(service: svc))"
             })
         }
-        let rendered = ProjectRenderer.render(model)
+        let rendered = ProjectRenderer.render(try Profiles.select(project, selected), format: format == "json" ? .json : .yaml)
         let text = format == "json" ? ComposeJSON.render(rendered) + "\n" : ComposeYAML.render(rendered)
         // The output must read back to the same project: a `$` that survived interpolation is
         // written as `$$` again, as Docker Compose does (not with --no-interpolate).

@@ -21,8 +21,12 @@ struct GlobalOptions: ParsableArguments {
     var profiles: [String] = []
 
     func loadOptions(selected: [String] = [], interpolate: Bool = true) -> LoadOptions {
-        var o = LoadOptions(workingDirectory: FileManager.default.currentDirectoryPath,
-                            environment: ProcessInfo.processInfo.environment)
+        let cwd = FileManager.default.currentDirectoryPath
+        var environment = ProcessInfo.processInfo.environment
+        // A shell always exports PWD; started without one, Docker Compose still gives `${PWD}`
+        // the working directory (measured on 2.40.3 under `env -i`), and so do we.
+        if environment["PWD"] == nil { environment["PWD"] = cwd }
+        var o = LoadOptions(workingDirectory: cwd, environment: environment)
         o.files = files
         o.projectName = projectName
         o.projectDirectory = projectDirectory

@@ -3,37 +3,13 @@ import ComposeModel
 import Foundation
 import Testing
 
-/// A temporary project tree, removed when the test ends.
-final class TempTree {
-    let root: String
-
-    init() throws {
-        root = NSTemporaryDirectory() + "swc-loader-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: root) }
-
-    @discardableResult
-    func write(_ relative: String, _ text: String) throws -> String {
-        let path = root + "/" + relative
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
-
-    func options(in dir: String = "", env: [String: String] = [:]) -> LoadOptions {
-        LoadOptions(workingDirectory: dir.isEmpty ? root : root + "/" + dir, environment: env)
-    }
-}
-
 @Suite("Finding the files, the environment and the project name")
 struct LoaderDiscoveryTests {
     let simple = "services:\n  web:\n    image: nginx\n"
 
     @Test("compose.yaml is found in a parent directory, with its override beside it")
     func parentDiscovery() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("proj/compose.yaml", simple)
         try t.write("proj/compose.override.yml", "services:\n  web:\n    image: httpd\n")
         try FileManager.default.createDirectory(atPath: t.root + "/proj/sub/deeper", withIntermediateDirectories: true)
@@ -46,7 +22,7 @@ struct LoaderDiscoveryTests {
 
     @Test("compose.yaml wins over docker-compose.yml in the same directory, with a warning naming both")
     func preference() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("compose.yaml", simple)
         try t.write("docker-compose.yml", "services:\n  other:\n    image: x\n")
         let p = try Loader.load(t.options())
@@ -56,7 +32,7 @@ struct LoaderDiscoveryTests {
 
     @Test("no Compose file anywhere up the tree is a clear error")
     func notFound() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         // The temp root's parents must not hold a compose file for this test to mean anything.
         #expect(!Loader.defaultFileNames.contains { FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "/" + $0) })
         #expect { try Loader.load(t.options()) } throws: { e in
@@ -66,7 +42,7 @@ struct LoaderDiscoveryTests {
 
     @Test("COMPOSE_FILE lists files with COMPOSE_PATH_SEPARATOR, and may come from .env")
     func composeFileVariable() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("a.yml", simple)
         try t.write("b.yml", "services:\n  web:\n    image: b\n")
         var p = try Loader.load(t.options(env: ["COMPOSE_FILE": "a.yml;b.yml", "COMPOSE_PATH_SEPARATOR": ";"]))
@@ -79,7 +55,7 @@ struct LoaderDiscoveryTests {
 
     @Test("-f files resolve against the working directory; the project directory is the first file's")
     func explicitFiles() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("stacks/kafka/compose.yml", simple)
         var o = t.options()
         o.files = ["stacks/kafka/compose.yml"]
@@ -92,7 +68,7 @@ struct LoaderDiscoveryTests {
 
     @Test("-f - reads standard input, and the project directory is the working directory")
     func stdin() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         var o = t.options()
         o.files = ["-"]
         let text = simple
@@ -104,7 +80,7 @@ struct LoaderDiscoveryTests {
 
     @Test("project name: -p, then COMPOSE_PROJECT_NAME (also from .env), then name:, then the directory")
     func projectName() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("My_Dir.v2/compose.yml", "name: from-file\n" + simple)
         var o = t.options(in: "My_Dir.v2")
         #expect(try Loader.load(o).name == "from-file")
@@ -122,7 +98,7 @@ struct LoaderDiscoveryTests {
 
     @Test("an invalid -p is an error that says what a name may hold", arguments: ["Upper", "_lead", "a b", "-x"])
     func invalidName(name: String) throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("compose.yml", simple)
         var o = t.options()
         o.projectName = name
@@ -140,7 +116,7 @@ struct LoaderDiscoveryTests {
 
     @Test("--env-file that does not exist is an error naming the path; a missing .env is fine")
     func envFiles() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("compose.yml", simple)
         _ = try Loader.load(t.options())
         var o = t.options()
@@ -150,7 +126,7 @@ struct LoaderDiscoveryTests {
 
     @Test("an empty file and a non-mapping file are errors naming the file")
     func emptyFiles() throws {
-        let t = try TempTree()
+        let t = try ScratchDir()
         try t.write("compose.yml", "# nothing\n")
         #expect { try Loader.load(t.options()) } throws: { e in "\(e)".contains("empty compose file") }
         try t.write("compose.yml", "- a\n- b\n")
