@@ -18,6 +18,16 @@ ORACLE = os.environ.get("COMPOSE_ORACLE", os.path.join(ROOT, ".oracle", "venv", 
 CACHE = os.path.join(ROOT, ".oracle", "cache-tests-corpus")
 ENV = {"PATH": "/usr/bin:/bin", "HOME": "/root"}
 
+# Differences kept on purpose: Docker Compose 2.40.3 fails on these through a bug of its own.
+DELIBERATE = {
+    "SSH": "Docker Compose cannot print build.ssh as JSON (its SSHKey MarshalJSON emits `id: path`, "
+           "invalid JSON); swcompose prints the entries as `id=/absolute/path`",
+    "build_ssh/": "Docker Compose cannot print build.ssh as JSON (see the SSH rows)",
+    "build-test/ssh/": "Docker Compose cannot print build.ssh as JSON (see the SSH rows)",
+    "TestResetCycle-4": "compose-go reports a false `cycle detected`: its alias check takes services.test.other "
+                        "for a child of services.test because both names share the prefix before the dot",
+}
+
 def compose_files():
     rows = []
     with open(os.path.join(CORPUS, "MANIFEST.tsv")) as f:
@@ -94,7 +104,10 @@ def main():
         print("# listed file that has come to agree. Regenerate: scripts/oracle-diff.py --known > this file.")
         for l in lines:
             f, _, first = l.partition("\n")
-            print(f + "\t" + first.strip().split("\n")[0][:160].replace("\t", " "))
+            reason = first.strip().split("\n")[0][:160].replace("\t", " ")
+            for key, why in DELIBERATE.items():
+                if key in f: reason = "kept on purpose: " + why
+            print(f + "\t" + reason)
         print("compose-spec__compose-go/_extracted_from_go_tests/loader/reset/TestAliasBombPrevented-2.yaml\t"
               "oracle-skip: Docker Compose takes minutes and >15 GB to refuse this alias bomb; swcompose must refuse it at once")
         return

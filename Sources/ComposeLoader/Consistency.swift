@@ -55,6 +55,11 @@ enum Consistency {
                 throw fail("service \(name) declares mutually exclusive `network_mode` and `networks`\(invalid)", s["network_mode"])
             }
             if let nets = s["networks"]?.object {
+                // compose-go reads an `x-` key of a service's networks as an extension, never as
+                // a network: 2.40.3 refuses it ("undefined network #extensions"); we name it.
+                for net in nets.sortedKeys where net.hasPrefix("x-") {
+                    throw fail("service \"\(name)\" refers to undefined network \(net)\(invalid) (a network whose name starts with \"x-\" is read as an extension; rename it)", nets[net])
+                }
                 for net in nets.keys where networks[net] == nil {
                     throw fail("service \"\(name)\" refers to undefined network \(net)\(invalid)", nets[net])
                 }

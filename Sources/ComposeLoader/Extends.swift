@@ -113,8 +113,15 @@ public enum Extends {
             }
 
             guard let base = try resolve(ref, in: baseScope, chain: chain + [link]) else {
+                // An empty (null) service in another file extends nothing; Docker Compose then
+                // keeps `extends` as written, its file made absolute (measured on 2.40.3).
                 var plain = s
-                plain["extends"] = nil
+                if let f = fileRef?.string {
+                    plain["extends"] = .object(ComposeObject([("file", .string(Loader.absolute(f, relativeTo: scope.directory))),
+                                                              ("service", .string(ref))]), mark: ext.mark)
+                } else {
+                    plain["extends"] = nil
+                }
                 return ComposeNode(.object(plain), mark: service.mark, tag: service.tag)
             }
             if baseScope !== scope { baseScope.services[ref] = base }

@@ -58,16 +58,15 @@ extension Normalize {
     // MARK: - Semantic validation (compose-go `validation.Validate`)
 
     static func validate(_ model: ComposeNode) throws {
-        for kind in ["volumes", "networks"] {
-            for (key, node) in model[kind]?.object ?? ComposeObject() {
-                try checkExternal(node, path: KeyPath(kind, key))
-            }
+        // Measured on 2.40.3: only volumes refuse attributes beside `external`; an external
+        // network, config or secret with a driver, labels or a file loads.
+        for (key, node) in model["volumes"]?.object ?? ComposeObject() {
+            try checkExternal(node, path: KeyPath("volumes", key))
         }
         for (kind, attributes) in [("configs", ["file", "environment", "content"]), ("secrets", ["file", "environment"])] {
             for (key, node) in model[kind]?.object ?? ComposeObject() {
                 guard let o = node.object else { continue }
                 let path = KeyPath(kind, key)
-                try checkExternal(node, path: path)
                 let present = attributes.filter { o[$0] != nil }
                 if present.count > 1 {
                     throw ComposeError("\(path): \(attributes.joined(separator: "|")) attributes are mutually exclusive", path: path.description, mark: node.mark)
@@ -95,7 +94,7 @@ extension Normalize {
         }
     }
 
-    /// An external resource carries nothing but its name (and extensions).
+    /// An external volume carries nothing but its name (and extensions).
     static func checkExternal(_ node: ComposeNode, path: KeyPath) throws {
         guard let o = node.object, o["external"]?.bool == true else { return }
         for key in o.keys where !["name", "external"].contains(key) && !key.hasPrefix("x-") {

@@ -91,6 +91,13 @@ struct PathResolver {
                 // `service:NAME` names another service's image, not a directory.
                 build["additional_contexts"] = mapStrings(extra) { $0.hasPrefix("service:") ? $0 : contextPath($0) }
             }
+            if let ssh = build["ssh"]?.array {
+                // `id=path`: the key file's path is resolved like any other (`default` alone has none).
+                build["ssh"] = .array(ssh.map { item in
+                    guard let text = item.string, let eq = text.firstIndex(of: "=") else { return item }
+                    return .string(text[..<eq] + "=" + absPath(String(text[text.index(after: eq)...])), mark: item.mark)
+                }, mark: build["ssh"]?.mark)
+            }
             s["build"] = build
         }
         if let envFiles = s["env_file"] {
