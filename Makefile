@@ -29,7 +29,9 @@ test: deps oracle
 	COMPOSE_ORACLE=$(CURDIR)/$(ORACLE) SWCOMPOSE_BIN=$(CURDIR)/.build/debug/swcompose \
 	  $(SWIFT) test --skip-build --parallel
 
-bench: build
+# `swcompose config` against Docker Compose v2, docker-compose 1.29 and podman-compose, with
+# hyperfine; builds its own release binary in .build-bench/ (see bench/README.md).
+bench: deps
 	bench/config.sh
 
 clean:
