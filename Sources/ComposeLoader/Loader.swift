@@ -44,11 +44,16 @@ public enum Loader {
         var env = projectDir == discoveryDir ? preEnv : try environment(options: options, projectDirectory: projectDir, cwd: cwd)
 
         let contents = try files.map { try read($0, options: options) }
-        let name = try projectName(options: options, env: env, contents: contents, files: files, projectDir: projectDir)
+        // Each file is parsed once: the project name is read from the same documents the
+        // pipeline then loads (parsing is the largest single cost of a big file).
+        let parsed = zip(files, contents).map { file, text in
+            Result { try YAMLReader.documents(text, file: displayName(file)) }
+        }
+        let name = try projectName(options: options, env: env, documents: parsed, projectDir: projectDir)
         env["COMPOSE_PROJECT_NAME"] = name
 
         let context = LoadContext(workingDirectory: projectDir, environment: env, options: options)
-        var model = try loadModel(files: files, contents: contents, context: context)
+        var model = try loadModel(files: files, contents: contents, context: context, parsed: parsed)
         if model.object?.isEmpty ?? true { throw ComposeError("empty compose file", file: files.first) }
         model["name"] = .string(name)
         model = try Normalize.project(model, projectName: name, context: context)
@@ -73,14 +78,17 @@ public enum Loader {
 
     /// The per-file pipeline over several files, then the whole-model steps (compose-go
     /// `loadYamlModel`). Also used for `include`, with the included project's own context.
-    static func loadModel(files: [String], contents: [String], context: LoadContext) throws -> ComposeNode {
+    static func displayName(_ file: String) -> String { file == "-" ? "(stdin)" : file }
+
+    static func loadModel(files: [String], contents: [String], context: LoadContext,
+                          parsed: [Result<[ComposeNode], any Error>]? = nil) throws -> ComposeNode {
         context.loadIncluded = { [unowned context] includeFiles, includeDir, envFiles in
             try loadIncludedModel(files: includeFiles, projectDirectory: includeDir, envFiles: envFiles, parent: context)
         }
         var dict = ComposeNode.object(ComposeObject())
-        for (file, text) in zip(files, contents) {
-            let displayName = file == "-" ? "(stdin)" : file
-            for doc in try YAMLReader.documents(text, file: displayName) {
+        for (i, (file, text)) in zip(files, contents).enumerated() {
+            let displayName = displayName(file)
+            for doc in try parsed?[i].get() ?? YAMLReader.documents(text, file: displayName) {
                 if doc.isNull { continue }
                 guard doc.object != nil else {
                     throw ComposeError("top-level object must be a mapping", mark: doc.mark, file: displayName)
@@ -243,7 +251,7 @@ public enum Loader {
         return out
     }
 
-    static func projectName(options: LoadOptions, env: [String: String], contents: [String], files: [String], projectDir: String) throws -> String {
+    static func projectName(options: LoadOptions, env: [String: String], documents: [Result<[ComposeNode], any Error>], projectDir: String) throws -> String {
         if let imperative = options.projectName ?? env["COMPOSE_PROJECT_NAME"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard normalizeProjectName(imperative) == imperative, !imperative.isEmpty else {
                 throw ComposeError("invalid project name \"\(imperative)\": must consist only of lowercase alphanumeric characters, hyphens, and underscores as well as start with a letter or number")
@@ -251,8 +259,8 @@ public enum Loader {
             return imperative
         }
         var fromFile = ""
-        for (file, text) in zip(files, contents) {
-            guard let docs = try? YAMLReader.documents(text, file: file) else { continue }
+        for result in documents {
+            guard let docs = try? result.get() else { continue }
             for doc in docs {
                 if let n = doc["name"]?.scalarText, !n.isEmpty { fromFile = n }
             }

@@ -91,6 +91,24 @@ enum Unicity {
         return ComposeNode(.array(out), mark: node.mark, tag: node.tag)
     }
 
+    /// Go's `%s` of a raw value.
+    @inline(never)
+    private static func goS(_ n: ComposeNode?, _ missing: String) -> String {
+        guard let n else { return missing }
+        if let t = n.string { return t }
+        return "%!s(\(n.value.kindName)=\(Merge.goTextOf(n)))"
+    }
+
+    /// Go's "%s:%s:%d/%s" over the raw values: a string target or an int published print
+    /// differently from their canonical forms, as they do in compose-go. Kept out of `key`:
+    /// inlined there, swiftc 6.3.1's CopyPropagation pass crashes at -O.
+    @inline(never)
+    private static func portKey(_ o: ComposeObject, target: ComposeNode) -> String {
+        let t: String
+        if case .int(let i) = target.value { t = String(i) } else { t = "%!d(\(target.value.kindName)=\(Merge.goTextOf(target)))" }
+        return "\(goS(o["host_ip"], "0.0.0.0")):\(goS(o["published"], "%!s(<nil>)")):\(t)/\(goS(o["protocol"], "tcp"))"
+    }
+
     static func key(_ item: ComposeNode, _ ix: Indexer, path: KeyPath) throws -> String {
         switch ix {
         case .keyValue:
@@ -130,15 +148,7 @@ enum Unicity {
                 guard let target = o["target"] else {
                     throw ComposeError("service port is missing a target port", path: path.description, mark: item.mark)
                 }
-                // Go's "%s:%s:%d/%s" over the raw values: a string target or an int published
-                // print differently from their canonical forms, as they do in compose-go.
-                func s(_ n: ComposeNode?, _ missing: String) -> String {
-                    guard let n else { return missing }
-                    if let t = n.string { return t }
-                    return "%!s(\(n.value.kindName)=\(Merge.goTextOf(n)))"
-                }
-                let t: String = target.int.map(String.init) ?? "%!d(\(target.value.kindName)=\(Merge.goTextOf(target)))"
-                return "\(s(o["host_ip"], "0.0.0.0")):\(s(o["published"], "%!s(<nil>)")):\(t)/\(s(o["protocol"], "tcp"))"
+                return portKey(o, target: target)
             default: return ""
             }
         case .envFile:

@@ -14,7 +14,9 @@ public enum YAMLReader {
     public static func documents(_ text: String, file: String) throws -> [ComposeNode] {
         var docs: [ComposeNode] = []
         do {
-            let parser = try Parser(yaml: text)
+            // The basic resolver: scalars are typed by `resolvePlain` below, by their text; Yams'
+            // default resolver would run its regular expressions on every key it hashes.
+            let parser = try Parser(yaml: text, resolver: .basic)
             // Aliases are expanded by copying, so a few hundred bytes of nested aliases can stand
             // for billions of values ("billion laughs"). Docker Compose refuses such files with
             // "excessive aliasing"; so do we, with a budget of values far above any real file's

@@ -87,18 +87,27 @@ public enum ComposeYAML {
         "", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
     ]
 
+    private static let indicators = Set("-?:,[]{}#&*!|>'\"%@`".utf8)
+    private static let numberLike = Set("0123456789.:_+-eExXoObBabcdefABCDEF".utf8)
+
+    /// One pass over the UTF-8 bytes (this runs for every scalar of the output).
     private static func needsQuotes(_ s: String) -> Bool {
-        if reserved.contains(s.lowercased()) { return true }
-        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return true }
-        if " \t".unicodeScalars.contains(last) || " \t".unicodeScalars.contains(first) { return true }
-        if "-?:,[]{}#&*!|>'\"%@`".unicodeScalars.contains(first) { return true }
+        let bytes = s.utf8
+        guard let first = bytes.first, let last = bytes.last else { return true }
+        if bytes.count <= 5, reserved.contains(s.lowercased()) { return true }
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), colon = UInt8(ascii: ":"), hash = UInt8(ascii: "#")
+        if first == space || first == tab || last == space || last == tab { return true }
+        if indicators.contains(first) || last == colon { return true }
         // Anything that looks like a number (incl. sexagesimal 22:22 for YAML 1.1 readers).
-        if let f = s.unicodeScalars.first, f == "." || f == "+" || ("0"..."9").contains(f) {
-            if s.unicodeScalars.allSatisfy({ "0123456789.:_+-eExXoObB".unicodeScalars.contains($0) || ("a"..."f").contains($0) || ("A"..."F").contains($0) }) {
-                return true
-            }
+        var numeric = first == UInt8(ascii: ".") || first == UInt8(ascii: "+") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        var previous: UInt8 = 0
+        for b in bytes {
+            if b < 0x20 || b == 0x7F { return true }
+            if previous == colon && b == space { return true }  // ": "
+            if previous == space && b == hash { return true }   // " #"
+            if numeric, !numberLike.contains(b) { numeric = false }
+            previous = b
         }
-        for u in s.unicodeScalars where u.value < 0x20 || u == "\u{7F}" { return true }
-        return s.contains(": ") || s.contains(" #") || s.hasSuffix(":")
+        return numeric
     }
 }

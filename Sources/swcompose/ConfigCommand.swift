@@ -103,6 +103,6 @@ struct ConfigCommand: ParsableCommand {
         let text = format == "json" ? ComposeJSON.render(rendered) + "\n" : ComposeYAML.render(rendered)
         // The output must read back to the same project: a `$` that survived interpolation is
         // written as `$$` again, as Docker Compose does (not with --no-interpolate).
-        return noInterpolate ? text : text.replacingOccurrences(of: "$", with: "$$")
+        return noInterpolate || !text.utf8.contains(UInt8(ascii: "$")) ? text : text.replacingOccurrences(of: "$", with: "$$")
     }
 }
