@@ -12,6 +12,8 @@ public struct LoadedProject: Sendable {
     public var model: ComposeNode
     /// Every profile any service declares (before profiles were applied), for `config --profiles`.
     public var allProfiles: [String]
+    /// The services left out because none of their profiles is active, sorted.
+    public var disabledServices: [String] = []
     public var warnings: [String]
 }
 
@@ -58,11 +60,14 @@ public enum Loader {
         if profiles.isEmpty, let p = env["COMPOSE_PROFILES"], !p.isEmpty {
             profiles = p.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
+        let declared = model["services"]?.object?.keys ?? []
         model = try Profiles.apply(model, profiles: profiles, selected: options.selectedServices)
         try Consistency.check(model)
+        let kept = model["services"]?.object
+        let disabled = declared.filter { kept?[$0] == nil }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
 
         return LoadedProject(name: name, workingDirectory: projectDir, files: files, environment: env, model: model,
-                             allProfiles: allProfiles, warnings: warnings + context.warnings)
+                             allProfiles: allProfiles, disabledServices: disabled, warnings: warnings + context.warnings)
     }
 
     /// The per-file pipeline over several files, then the whole-model steps (compose-go
