@@ -19,6 +19,9 @@ public struct LoadOptions: Sendable {
     public var environment: [String: String]
     public var interpolate = true
     public var resolvePaths = true
+    /// Read `env_file` into `environment` (compose-go's default). Off, as `config --hash`
+    /// loads (`WithoutEnvironmentResolution`): `env_file` stays in the service and is not read.
+    public var resolveServiceEnvironment = true
     /// Standard input's text for `-f -`.
     public var stdin: @Sendable () -> String = { "" }
 

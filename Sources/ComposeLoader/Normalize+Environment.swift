@@ -47,12 +47,16 @@ enum EnvFiles {
         }
     }
 
+    /// With `resolveServiceEnvironment` off (compose-go `WithoutEnvironmentResolution`, as
+    /// `config --hash` loads), `env_file` is kept as it is and not read; `label_file` is read
+    /// either way.
     static func apply(_ svc: ComposeNode, service: String, context: LoadContext) throws -> ComposeNode {
         var s = svc
-        let files = entries(svc["env_file"])
+        let resolve = context.options.resolveServiceEnvironment
+        let files = resolve ? entries(svc["env_file"]) : []
         let labelFiles = (svc["label_file"].map { $0.string.map { [$0] } ?? ($0.array ?? []).compactMap(\.string) }) ?? []
         if files.isEmpty && labelFiles.isEmpty {
-            s["env_file"] = nil
+            if resolve { s["env_file"] = nil }
             s["label_file"] = nil
             return s
         }
@@ -84,7 +88,7 @@ enum EnvFiles {
             for (k, v) in declared { merged[k] = .string(v ?? "") }
             s["labels"] = .object(merged, mark: svc["labels"]?.mark)
         }
-        s["env_file"] = nil
+        if resolve { s["env_file"] = nil }
         s["label_file"] = nil
         return s
     }

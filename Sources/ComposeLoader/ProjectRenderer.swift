@@ -84,6 +84,27 @@ public enum ProjectRenderer {
         }
     }
 
+    /// A Go map: encoding/json writes its keys sorted by bytes.
+    static func sortedKeys(_ o: ComposeObject) -> ComposeObject {
+        var out = ComposeObject()
+        for k in o.sortedKeys { out.set(k, o[k]!, keyMark: o.keyMark(k)) }
+        return out
+    }
+
+    /// A value of no known Go type (`map[string]any` at best): objects with sorted keys, all the way down.
+    static func goOrdered(_ node: ComposeNode) -> ComposeNode {
+        switch node.value {
+        case .object(let o):
+            var out = ComposeObject()
+            for k in o.sortedKeys { out.set(k, goOrdered(o[k]!), keyMark: o.keyMark(k)) }
+            return .object(out, mark: node.mark)
+        case .array(let a):
+            return .array(a.map(goOrdered), mark: node.mark)
+        default:
+            return node
+        }
+    }
+
     static func fail(_ message: String, _ path: KeyPath, _ node: ComposeNode) -> ComposeError {
         ComposeError(message, path: path.description, mark: node.mark)
     }
@@ -107,7 +128,7 @@ public enum ProjectRenderer {
         let mark = node.mark
         switch shape {
         case .any:
-            return node
+            return goOrdered(node)
         case .string:
             return text(node)
         case .int:
@@ -171,7 +192,7 @@ public enum ProjectRenderer {
             } else {
                 return node
             }
-            return .object(out, mark: mark)
+            return .object(sortedKeys(out), mark: mark)
         case .hosts:
             var pairs: [(String, String)] = []
             if let o = node.object {
@@ -247,14 +268,16 @@ public enum ProjectRenderer {
         case .dict(let inner):
             guard var o = node.object else { return node }
             try o.mapValues { k, v in v.isNull ? v : try walk(v, inner, path: path + k) }
-            return .object(o, mark: mark)
+            return .object(sortedKeys(o), mark: mark)
         case .record(let record):
             guard let o = node.object else { return node }
+            // Fields in Go struct order, as encoding/json writes them; keys the record does not
+            // know (not printed by Docker Compose) after them.
             var out = ComposeObject()
-            for (k, v) in o {
-                if k.hasPrefix("x-") { continue }
-                guard let field = record.fields[k] else {
-                    if !isEmpty(v) { out[k] = v }
+            for k in record.order {
+                guard let field = record.fields[k] else { continue }
+                guard let v = o[k] else {
+                    if field.always { out[field.jsonName ?? k] = try zero(field.shape, path: path + k) }
                     continue
                 }
                 if v.isNull && !field.always { continue }
@@ -269,9 +292,17 @@ public enum ProjectRenderer {
                 }
                 out[field.jsonName ?? k] = r
             }
-            for (k, field) in record.fields where field.always && o[k] == nil {
-                out[field.jsonName ?? k] = try zero(field.shape, path: path + k)
+            for (k, v) in o where record.fields[k] == nil && !k.hasPrefix("x-") && !isEmpty(v) {
+                out[k] = v
             }
+            return .object(out, mark: mark)
+        case .envFile:
+            guard let o = node.object, let p = o["path"] else { return node }
+            if o["required"]?.bool ?? (o["required"]?.string.map { $0 == "true" } ?? true) { return text(p) }
+            var out = ComposeObject()
+            out["path"] = text(p)
+            out["required"] = .bool(false)
+            if let f = o["format"]?.scalarText, !f.isEmpty { out["format"] = .string(f) }
             return .object(out, mark: mark)
         }
     }

@@ -24,6 +24,9 @@ indirect enum Shape: Sendable {
     case deviceMapping
     /// `DeviceCount`: `all` is -1.
     case deviceCount
+    /// `EnvFile`: a required file prints as its path, an optional one as
+    /// `{"path", "required": false, "format"}`.
+    case envFile
     /// `map[string][]string` values.
     case stringsOrScalar
     /// `FileMode`: an integer, or a string read as octal; printed as octal text (`"0440"`).
@@ -43,12 +46,24 @@ struct Field: Sendable {
     var jsonName: String?
 }
 
+/// A Go struct: its fields by YAML key, and the keys in the struct's field order (the order
+/// `encoding/json` writes them, which `config --hash` depends on).
 struct Record: Sendable {
     var fields: [String: Field]
-    init(_ fields: [String: Field]) { self.fields = fields }
+    var order: [String]
+    init(_ fields: KeyValuePairs<String, Field>) {
+        self.fields = Dictionary(fields.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        self.order = fields.map(\.key)
+    }
+    init(_ fields: [String: Field], order: [String]) {
+        precondition(Set(order) == Set(fields.keys), "a record's order must name each of its fields once")
+        self.fields = fields
+        self.order = order
+    }
 }
 
-func rec(_ fields: [String: Field]) -> Shape { Shape.record(Record(fields)) }
+/// A record whose fields are written in Go struct order.
+func rec(_ fields: KeyValuePairs<String, Field>) -> Shape { Shape.record(Record(fields)) }
 func fld(_ s: Shape) -> Field { Field(shape: s) }
 func alw(_ s: Shape) -> Field { Field(shape: s, always: true) }
 func ren(_ s: Shape, _ name: String) -> Field { Field(shape: s, always: true, jsonName: name) }
@@ -110,8 +125,8 @@ enum ProjectShape {
     static let volumeMount: Shape = rec([
         "type": fld(.string), "source": fld(.string), "target": fld(.string), "read_only": fld(.bool),
         "consistency": fld(.string),
-        "bind": fld(rec(["propagation": fld(.string), "create_host_path": fld(.bool), "selinux": fld(.string), "recursive": fld(.string)])),
-        "volume": fld(rec(["nocopy": fld(.bool), "subpath": fld(.string), "labels": fld(.mapping)])),
+        "bind": fld(rec(["selinux": fld(.string), "propagation": fld(.string), "create_host_path": fld(.bool), "recursive": fld(.string)])),
+        "volume": fld(rec(["labels": fld(.mapping), "nocopy": fld(.bool), "subpath": fld(.string)])),
         "tmpfs": fld(rec(["size": fld(.bytes), "mode": fld(.int)])),
         "image": fld(rec(["subpath": fld(.string)])),
     ])
@@ -154,9 +169,9 @@ enum ProjectShape {
         f["provider"] = fld(rec(["type": fld(.string), "options": fld(.dict(.stringsOrScalar))]))
         f["depends_on"] = fld(.dict(rec(["condition": fld(.string), "restart": fld(.bool), "required": alw(.bool)])))
         f["networks"] = fld(.dict(rec([
-            "aliases": fld(strings), "ipv4_address": fld(.string), "ipv6_address": fld(.string),
-            "link_local_ips": fld(strings), "mac_address": fld(.string), "driver_opts": fld(.mapping),
-            "priority": fld(.int), "gw_priority": fld(.int), "interface_name": fld(.string),
+            "aliases": fld(strings), "driver_opts": fld(.mapping), "gw_priority": fld(.int),
+            "interface_name": fld(.string), "ipv4_address": fld(.string), "ipv6_address": fld(.string),
+            "link_local_ips": fld(strings), "mac_address": fld(.string), "priority": fld(.int),
         ])))
         f["ports"] = fld(.list(rec([
             "name": fld(.string), "mode": fld(.string), "host_ip": fld(.string), "target": fld(.int),
@@ -181,8 +196,29 @@ enum ProjectShape {
             "device_read_bps": fld(.list(throttle)), "device_read_iops": fld(.list(throttle)),
             "device_write_bps": fld(.list(throttle)), "device_write_iops": fld(.list(throttle)),
         ]))
-        return rec(f)
+        // `env_file` is read into `environment` and dropped unless the service environment is
+        // left unresolved (`config --hash`); then each entry prints as compose-go's `EnvFile`.
+        f["env_file"] = fld(.list(.envFile))
+        return .record(Record(f, order: serviceOrder))
     }()
+
+    /// compose-go 2.9.1 `ServiceConfig` field order (checked against Docker Compose 2.40.3's
+    /// `config --format json`, which writes services in it), legacy fields (`dockerfile`,
+    /// `log_driver`, `log_opt`, `net`, `volume_driver`) included.
+    static let serviceOrder = [
+        "profiles", "annotations", "attach", "build", "develop", "blkio_config", "cap_add", "cap_drop",
+        "cgroup_parent", "cgroup", "cpu_count", "cpu_percent", "cpu_period", "cpu_quota", "cpu_rt_period",
+        "cpu_rt_runtime", "cpus", "cpuset", "cpu_shares", "command", "configs", "container_name", "credential_spec",
+        "depends_on", "deploy", "device_cgroup_rules", "devices", "dns", "dns_opt", "dns_search", "dockerfile",
+        "domainname", "entrypoint", "provider", "environment", "env_file", "expose", "extends", "external_links",
+        "extra_hosts", "group_add", "gpus", "hostname", "healthcheck", "image", "init", "ipc", "isolation", "labels",
+        "label_file", "links", "logging", "log_driver", "log_opt", "mem_limit", "mem_reservation", "memswap_limit",
+        "mem_swappiness", "mac_address", "models", "net", "network_mode", "networks", "oom_kill_disable",
+        "oom_score_adj", "pid", "pids_limit", "platform", "ports", "privileged", "pull_policy", "read_only", "restart",
+        "runtime", "scale", "secrets", "security_opt", "shm_size", "stdin_open", "stop_grace_period", "stop_signal",
+        "storage_opt", "sysctls", "tmpfs", "tty", "ulimits", "use_api_socket", "user", "userns_mode", "uts",
+        "volume_driver", "volumes", "volumes_from", "working_dir", "post_start", "pre_stop",
+    ]
 
     static let network: Shape = rec([
         "name": fld(.string), "driver": fld(.string), "driver_opts": fld(.mapping),

@@ -6,14 +6,16 @@
 /// `config --format json` matches `docker compose config --format json` byte for byte where the
 /// key order is the same.
 public enum ComposeJSON {
-    public static func render(_ node: ComposeNode, pretty: Bool = true) -> String {
+    /// `sortKeys: false` writes each object's keys in the order the object holds them: Go's
+    /// struct field order, where the tree was built in it (`ProjectRenderer` does).
+    public static func render(_ node: ComposeNode, pretty: Bool = true, sortKeys: Bool = true) -> String {
         var out = ""
         out.reserveCapacity(4096)
-        write(node, into: &out, pretty: pretty, indent: 0)
+        write(node, into: &out, pretty: pretty, sortKeys: sortKeys, indent: 0)
         return out
     }
 
-    private static func write(_ node: ComposeNode, into out: inout String, pretty: Bool, indent: Int) {
+    private static func write(_ node: ComposeNode, into out: inout String, pretty: Bool, sortKeys: Bool, indent: Int) {
         switch node.value {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -26,19 +28,19 @@ public enum ComposeJSON {
             for (n, item) in items.enumerated() {
                 if n > 0 { out += "," }
                 if pretty { newline(&out, indent + 1) }
-                write(item, into: &out, pretty: pretty, indent: indent + 1)
+                write(item, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
             }
             if pretty { newline(&out, indent) }
             out += "]"
         case .object(let o):
             if o.isEmpty { out += "{}"; return }
             out += "{"
-            for (n, key) in o.sortedKeys.enumerated() {
+            for (n, key) in (sortKeys ? o.sortedKeys : o.keys).enumerated() {
                 if n > 0 { out += "," }
                 if pretty { newline(&out, indent + 1) }
                 writeString(key, into: &out)
                 out += pretty ? ": " : ":"
-                write(o[key] ?? .null, into: &out, pretty: pretty, indent: indent + 1)
+                write(o[key] ?? .null, into: &out, pretty: pretty, sortKeys: sortKeys, indent: indent + 1)
             }
             if pretty { newline(&out, indent) }
             out += "}"

@@ -59,10 +59,19 @@ struct ConfigCommand: ParsableCommand {
         // (--services, --images, --volumes, …) ignore them, as in Docker Compose 2.40.3.
         var options = global.loadOptions(selected: [], interpolate: !noInterpolate)
         options.resolvePaths = !noPathResolution
+        // `config --hash` loads without the service environment resolved, as Docker Compose's
+        // does: env_file entries are kept (and hashed), not read.
+        options.resolveServiceEnvironment = !hashMode
         let project = try Loader.load(options)
         for w in project.warnings { Console.warn(w) }
         if quiet {
             _ = try Profiles.select(project, selected)  // an unknown service is still an error
+            return
+        }
+        if hashMode {
+            // Written to standard output as Docker Compose writes it (even with --output): the
+            // lines before an unknown service are printed, then the error.
+            try printHashes(project)
             return
         }
         let text = try render(project)
@@ -77,6 +86,52 @@ struct ConfigCommand: ParsableCommand {
 
     private func lines(_ items: [String]) -> String { items.map { $0 + "\n" }.joined() }
 
+    /// Docker Compose checks `--services` and `--volumes` before `--hash`; an empty `--hash`
+    /// is no hash at all.
+    private var hashMode: Bool { !(hash ?? "").isEmpty && !services && !volumes }
+
+    /// `config --hash NAMES|*`: "NAME HASH" lines sorted by name (Docker Compose `runHash`).
+    /// NAMES is split at commas as written (a name twice prints twice); an unknown name stops
+    /// with Docker Compose's error, a service disabled by its profiles with "disabled".
+    func printHashes(_ project: LoadedProject) throws {
+        var model = project.model
+        try Self.applyPlatforms(&model, defaultPlatform: project.environment["DOCKER_DEFAULT_PLATFORM"] ?? "")
+        let rendered = ProjectRenderer.render(model)
+        let services = rendered["services"]?.object ?? ComposeObject()
+        let requested = hash == "*" ? services.keys : (hash ?? "").split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for name in requested.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            guard let svc = services[name] else {
+                let why = project.disabledServices[name] != nil ? "disabled" : "not found"
+                throw ComposeError("no such service: \(name): \(why)")
+            }
+            Console.out("\(name) \(ConfigHash.of(service: svc))\n")
+        }
+    }
+
+    /// Docker Compose `applyPlatforms(project, true)` as far as the hash sees it: a service that
+    /// builds takes DOCKER_DEFAULT_PLATFORM as its `platform` when it has none, and its
+    /// `platform` must be one of its `build.platforms`.
+    static func applyPlatforms(_ model: inout ComposeNode, defaultPlatform: String) throws {
+        guard var services = model["services"]?.object else { return }
+        for name in services.keys {
+            guard var svc = services[name], let build = svc["build"], build.object != nil else { continue }
+            let platforms = (build["platforms"]?.array ?? []).compactMap(\.scalarText)
+            var platform = svc["platform"]?.scalarText ?? ""
+            if !defaultPlatform.isEmpty, platform.isEmpty {
+                if !platforms.isEmpty, !platforms.contains(defaultPlatform) {
+                    throw ComposeError("service \"\(name)\" build.platforms does not support value set by DOCKER_DEFAULT_PLATFORM: \(defaultPlatform)")
+                }
+                platform = defaultPlatform
+                svc["platform"] = .string(platform)
+            }
+            if !platform.isEmpty, !platforms.isEmpty, !platforms.contains(platform) {
+                throw ComposeError("service \"\(name)\" build configuration does not support platform: \(platform)")
+            }
+            services[name] = svc
+        }
+        model["services"] = .object(services)
+    }
+
     func render(_ project: LoadedProject) throws -> String {
         let model = project.model
         if services {
@@ -90,13 +145,6 @@ struct ConfigCommand: ParsableCommand {
             return lines(order.compactMap { name in
                 let svc = model["services"]?[name]
                 return svc?["image"]?.string ?? "\(project.name)-\(name)"
-            })
-        }
-        if let hash {
-            let names = hash == "*" ? (model["services"]?.object?.sortedKeys ?? []) : hash.split(separator: ",").map(String.init)
-            return try lines(names.map { name in
-                guard let svc = model["services"]?[name] else { throw ComposeError("no such service: \(name)") }
-                return "\(name) \(ConfigHash.of(service: svc))"
             })
         }
         let rendered = ProjectRenderer.render(try Profiles.select(project, selected), format: format == "json" ? .json : .yaml)
