@@ -25,7 +25,7 @@ let package = Package(
         ]),
         .testTarget(name: "ComposeModelTests", dependencies: ["ComposeModel"]),
         .testTarget(name: "ComposeLoaderTests", dependencies: ["ComposeLoader", "ComposeModel"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ComposeModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ComposeModel", "ComposeLoader"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -9,7 +9,14 @@ import ComposeModel
 public enum ProjectRenderer {
     /// The two encodings of `config`. They differ where Go's encoders do: JSON prints an empty
     /// list inside an extension as `null` (a nil slice), YAML as `[]`.
+    /// YAML also differs from JSON where compose-go's yaml and json tags differ: `command`,
+    /// `entrypoint`, `ipam`, `deploy.resources` and `placement` are `omitempty` in YAML only,
+    /// extensions (`x-`) are kept at every level, fields are named by their yaml tag, and the
+    /// top-level `models` is printed.
     public enum Format: Sendable { case json, yaml }
+
+    @TaskLocal static var format: Format = .json
+    static let yamlOmitsWhenEmpty: Set<String> = ["command", "entrypoint", "ipam", "resources", "placement", "exec"]
 
     public static func render(_ dict: ComposeNode, format: Format = .json) -> ComposeNode {
         (try? renderThrowing(dict, format: format)) ?? dict
@@ -33,12 +40,16 @@ public enum ProjectRenderer {
     }
 
     static func renderThrowing(_ dict: ComposeNode, format: Format = .json) throws -> ComposeNode {
+        try $format.withValue(format) { try renderProject(dict, format: format) }
+    }
+
+    private static func renderProject(_ dict: ComposeNode, format: Format) throws -> ComposeNode {
         guard let o = dict.object else { return dict }
         var out = ComposeObject()
         let used = usedResources(dict)
         for (key, node) in o {
             if key.hasPrefix("x-") { out[key] = format == .json ? nullingEmptyLists(node) : node; continue }
-            guard let field = ProjectShape.project[key] else { continue }
+            guard let field = ProjectShape.project[key] ?? (format == .yaml && key == "models" ? fld(.dict(ProjectShape.model)) : nil) else { continue }
             var value = node
             if let keep = used[key], var resources = node.object {
                 for k in resources.keys where !keep.contains(k) { resources[k] = nil }
@@ -55,8 +66,9 @@ public enum ProjectRenderer {
     /// compose-go `WithoutUnnecessaryResources`: the networks, volumes, secrets and configs that
     /// some service refers to.
     static func usedResources(_ dict: ComposeNode) -> [String: Set<String>] {
-        var used: [String: Set<String>] = ["networks": [], "volumes": [], "secrets": [], "configs": []]
+        var used: [String: Set<String>] = ["networks": [], "volumes": [], "secrets": [], "configs": [], "models": []]
         for (_, svc) in dict["services"]?.object ?? ComposeObject() {
+            for k in svc["models"]?.object?.keys ?? [] { used["models", default: []].insert(k) }
             for k in svc["networks"]?.object?.keys ?? [] { used["networks", default: []].insert(k) }
             for n in svc["networks"]?.array ?? [] { if let k = n.string { used["networks", default: []].insert(k) } }
             for v in svc["volumes"]?.array ?? [] where v["type"]?.string == "volume" {
@@ -274,10 +286,13 @@ public enum ProjectRenderer {
             // Fields in Go struct order, as encoding/json writes them; keys the record does not
             // know (not printed by Docker Compose) after them.
             var out = ComposeObject()
+            let yaml = format == .yaml
             for k in record.order {
                 guard let field = record.fields[k] else { continue }
                 guard let v = o[k] else {
-                    if field.always { out[field.jsonName ?? k] = try zero(field.shape, path: path + k) }
+                    if field.always, !(yaml && yamlOmitsWhenEmpty.contains(k)) {
+                        out[yaml ? k : field.jsonName ?? k] = try zero(field.shape, path: path + k)
+                    }
                     continue
                 }
                 if v.isNull && !field.always { continue }
@@ -290,11 +305,14 @@ public enum ProjectRenderer {
                     default: continue
                     }
                 }
-                out[field.jsonName ?? k] = r
+                // An empty command (`command: ""`) is an empty, non-nil list: YAML prints `[]`.
+                if yaml, field.always, yamlOmitsWhenEmpty.contains(k), isEmpty(r), r.array == nil { continue }
+                out[yaml ? k : field.jsonName ?? k] = r  // YAML names a field by its yaml tag
             }
             for (k, v) in o where record.fields[k] == nil && !k.hasPrefix("x-") && !isEmpty(v) {
                 out[k] = v
             }
+            if yaml { for (k, v) in o where k.hasPrefix("x-") { out[k] = v } }
             return .object(out, mark: mark)
         case .envFile:
             guard let o = node.object, let p = o["path"] else { return node }

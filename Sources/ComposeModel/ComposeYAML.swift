@@ -48,7 +48,7 @@ public enum ComposeYAML {
         case .array(let a) where !a.isEmpty:
             out += "\n"
             writeArray(a, into: &out, indent: inSequence ? indent + 1 : indent + 1)
-        case .string(let s) where s.contains("\n") && !s.hasPrefix(" ") && !s.contains("\r"):
+        case .string(let s) where s.contains("\n") && literalBlockKeepsIndent(s) && !s.contains("\r"):
             let indicator = s.hasSuffix("\n") ? (s.hasSuffix("\n\n") ? "|+" : "|") : "|-"
             out += " " + indicator + "\n"
             var body = s
@@ -59,6 +59,13 @@ public enum ComposeYAML {
         default:
             out += " " + scalar(v) + "\n"
         }
+    }
+
+    /// A literal block takes its indentation from its first non-empty line: one that starts with
+    /// a space or tab would lose those, so such text is written double-quoted instead.
+    private static func literalBlockKeepsIndent(_ s: String) -> Bool {
+        guard let first = s.split(separator: "\n").first(where: { !$0.isEmpty }) else { return false }
+        return first.first != " " && first.first != "\t"
     }
 
     private static func scalar(_ v: ComposeNode) -> String {

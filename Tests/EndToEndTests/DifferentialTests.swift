@@ -1,8 +1,10 @@
+import ComposeLoader
 import ComposeModel
 import Foundation
 import Testing
 
-/// `swcompose config --format json` against Docker Compose v2.40.3 (the oracle, COMPOSE_ORACLE)
+/// `swcompose config --format json`, then plain `config` (YAML, the default), against Docker
+/// Compose v2.40.3 (the oracle, COMPOSE_ORACLE)
 /// over every Compose file of the corpus: the same JSON where Docker Compose succeeds, an error
 /// where it fails. Files that still differ are listed, with the reason, in
 /// KnownDifferences.txt; the test fails for any other difference, and also when a listed file
@@ -58,7 +60,17 @@ struct DifferentialTests {
         case (true, true):
             guard let a = try? ComposeJSON.parse(s.out) else { return "swcompose printed invalid JSON" }
             guard let b = try? ComposeJSON.parse(o.out) else { return "the oracle printed invalid JSON" }
-            return a == b ? nil : "the JSON differs"
+            guard a == b else { return "the JSON differs" }
+            // The default output, YAML, read back as a Compose file is read: the same tree.
+            let yamlArgs = Array(args.dropLast(2))
+            guard let oy = try? Binary.run("/usr/bin/timeout", ["-k", "5", "60", oracle] + yamlArgs, in: dir),
+                  let sy = try? Binary.run(yamlArgs, in: dir, timeout: 60), oy.status == 0, sy.status == 0 else {
+                return "could not run `config` (YAML)"
+            }
+            guard let ya = try? YAMLReader.documents(sy.out, file: "swcompose"), let yb = try? YAMLReader.documents(oy.out, file: "oracle") else {
+                return "the YAML output does not parse"
+            }
+            return ya == yb ? nil : "the YAML differs"
         }
     }
 
