@@ -309,7 +309,7 @@ public enum ProjectRenderer {
                 if yaml, field.always, yamlOmitsWhenEmpty.contains(k), isEmpty(r), r.array == nil { continue }
                 out[yaml ? k : field.jsonName ?? k] = r  // YAML names a field by its yaml tag
             }
-            for (k, v) in o where record.fields[k] == nil && !k.hasPrefix("x-") && !isEmpty(v) {
+            for (k, v) in o where record.fields[k] == nil && !k.hasPrefix("x-") && !isEmpty(v) && !ProjectShape.notInGoModel.contains(k) {
                 out[k] = v
             }
             if yaml { for (k, v) in o where k.hasPrefix("x-") { out[k] = v } }
