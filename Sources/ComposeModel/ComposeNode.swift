@@ -72,65 +72,93 @@ public enum ComposeValue: Sendable, Equatable, CustomStringConvertible {
     public var description: String { ComposeJSON.render(ComposeNode(self), pretty: false) }
 }
 
-/// A mapping that keeps its keys in insertion order and looks them up in O(1).
+/// A mapping that keeps its keys in insertion order. Entries live in one array: most Compose
+/// mappings have a handful of keys, where a linear scan beats hashing and one allocation beats
+/// three; past `indexed` entries a key → position index keeps lookups O(1) (a 1,000-service
+/// `services` map).
 public struct ComposeObject: Sendable, Equatable, Sequence {
-    public private(set) var keys: [String] = []
-    private var storage: [String: ComposeNode] = [:]
-    /// Where each key was written, for error messages.
-    public private(set) var keyMarks: [String: SourceMark] = [:]
+    struct Entry: Sendable {
+        var key: String
+        var node: ComposeNode
+        var mark: SourceMark?
+    }
+    private var entries: [Entry] = []
+    private var index: [String: Int]?
+    private static let indexed = 12
 
     public init() {}
 
     public init(_ pairs: [(String, ComposeNode)]) {
+        entries.reserveCapacity(pairs.count)
         for (k, v) in pairs { self[k] = v }
     }
 
-    public var count: Int { keys.count }
-    public var isEmpty: Bool { keys.isEmpty }
+    public var keys: [String] { entries.map(\.key) }
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    private func position(_ key: String) -> Int? {
+        if let index { return index[key] }
+        return entries.firstIndex { $0.key == key }
+    }
+
+    private mutating func rebuildIndex() {
+        guard entries.count > Self.indexed else { index = nil; return }
+        var i = [String: Int](minimumCapacity: entries.count)
+        for (n, e) in entries.enumerated() { i[e.key] = n }
+        index = i
+    }
 
     public subscript(key: String) -> ComposeNode? {
-        get { storage[key] }
+        get { position(key).map { entries[$0].node } }
         set {
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
-                keyMarks[key] = nil
+                if let p = position(key) {
+                    entries[p].node = newValue
+                } else {
+                    entries.append(Entry(key: key, node: newValue, mark: nil))
+                    if index != nil { index![key] = entries.count - 1 } else if entries.count > Self.indexed { rebuildIndex() }
+                }
+            } else if let p = position(key) {
+                entries.remove(at: p)
+                if index != nil { rebuildIndex() }
             }
         }
     }
 
     public mutating func set(_ key: String, _ node: ComposeNode, keyMark: SourceMark?) {
         self[key] = node
-        if let keyMark { keyMarks[key] = keyMark }
+        if let keyMark, let p = position(key) { entries[p].mark = keyMark }
     }
 
-    public func keyMark(_ key: String) -> SourceMark? { keyMarks[key] }
+    public func keyMark(_ key: String) -> SourceMark? { position(key).flatMap { entries[$0].mark } }
 
-    public func contains(_ key: String) -> Bool { storage[key] != nil }
+    public func contains(_ key: String) -> Bool { position(key) != nil }
 
-    public func makeIterator() -> AnyIterator<(key: String, node: ComposeNode)> {
-        var i = 0
-        let keys = self.keys
-        let storage = self.storage
-        return AnyIterator {
-            guard i < keys.count else { return nil }
-            defer { i += 1 }
-            let k = keys[i]
-            return (k, storage[k]!)  // keys and storage are kept in step by the subscript setter
+    public struct Iterator: IteratorProtocol {
+        fileprivate var base: IndexingIterator<[Entry]>
+        public mutating func next() -> (key: String, node: ComposeNode)? {
+            base.next().map { ($0.key, $0.node) }
         }
     }
+
+    public func makeIterator() -> Iterator { Iterator(base: entries.makeIterator()) }
 
     /// Entries in key order (byte order of the UTF-8 text, as Go sorts map keys).
     public var sortedKeys: [String] { keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
 
     /// Rewrites every value in place, keeping the order.
     public mutating func mapValues(_ transform: (String, ComposeNode) throws -> ComposeNode) rethrows {
-        for k in keys { storage[k] = try transform(k, storage[k]!) }
+        for i in entries.indices { entries[i].node = try transform(entries[i].key, entries[i].node) }
     }
 
+    /// Equal when they hold the same keys with equal values, in any order (as Go maps compare).
     public static func == (lhs: ComposeObject, rhs: ComposeObject) -> Bool {
-        lhs.storage == rhs.storage
+        guard lhs.count == rhs.count else { return false }
+        for e in lhs.entries {
+            guard let other = rhs[e.key], other == e.node else { return false }
+        }
+        return true
     }
 }
 
