@@ -17,8 +17,7 @@
 # Environment: BENCH_TIMEOUT (s, default 30): limit of every single run of a peer;
 #              BENCH_SLOW (s, default 10): a first run slower than this is reported from that one
 #                run instead of being repeated by hyperfine;
-#              BENCH_SWIFTFLAGS: extra `swift build` flags (default: the swiftc 6.3.1 workaround
-#                below; set it to the empty string to build without it);
+#              BENCH_SWIFTFLAGS: extra `swift build` flags (default: none);
 #              SWCOMPOSE_BIN: time this binary instead of building a release one.
 # Writes only to .build-bench/ and bench/results/config-<date>.md.
 set -euo pipefail
@@ -35,9 +34,7 @@ RESULT=bench/results/config-$DATE.md
 ROWS=$WORK/rows.tsv
 CHECKS=$WORK/checks.tsv
 CLEAN_ENV=(env -i PATH=/usr/bin:/bin HOME=/root)
-# swiftc 6.3.1 crashes in -O on Sources/ComposeLoader/Unicity.swift `key(_:_:path:)`
-# ("Found outside of lifetime use?!" in the SIL CopyPropagation pass); without that pass it builds.
-SWIFTFLAGS=${BENCH_SWIFTFLAGS-"-Xswiftc -Xfrontend -Xswiftc -enable-copy-propagation=false"}
+SWIFTFLAGS=${BENCH_SWIFTFLAGS-}
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
