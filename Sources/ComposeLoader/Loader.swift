@@ -17,6 +17,18 @@ public struct LoadedProject: Sendable {
     public var warnings: [String]
 }
 
+extension LoadedProject {
+    /// The typed project (`ComposeModel.Project`), decoded from the canonical tree `config
+    /// --format json` prints.
+    public func typed() throws -> Project {
+        do {
+            return try Project(decoding: try ProjectRenderer.renderThrowing(model))
+        } catch let e as ModelError {
+            throw ComposeError(e.message, path: e.path, mark: e.mark)
+        }
+    }
+}
+
 /// Everything from files to a project, in compose-go's order (ANCHORS.md §5):
 /// discover → read env → name → per file: parse → interpolate → extends → include → merge →
 /// unicity → schema → canonical → after all files: defaults, semantics, paths, environment →
