@@ -2,15 +2,6 @@
 enum GoValues {
     struct Invalid: Error { var message: String }
 
-    /// Go `strconv.ParseInt(s, 8, 64)`: an optional sign and octal digits, nothing else.
-    static func parseOctal(_ s: String) -> Int? {
-        var digits = Substring(s)
-        var negative = false
-        if let c = digits.first, c == "+" || c == "-" { negative = c == "-"; digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.allSatisfy({ ("0"..."7").contains($0) }), let v = Int(digits, radix: 8) else { return nil }
-        return negative ? -v : v
-    }
-
     // MARK: Durations (Go `time.ParseDuration` / `Duration.String`)
 
     static let units: [(String, Double)] = [

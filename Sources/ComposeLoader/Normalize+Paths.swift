@@ -93,10 +93,7 @@ struct PathResolver {
             }
             if let ssh = build["ssh"]?.array {
                 // `id=path`: the key file's path is resolved like any other (`default` alone has none).
-                build["ssh"] = .array(ssh.map { item in
-                    guard let text = item.string, let eq = text.firstIndex(of: "=") else { return item }
-                    return .string(text[..<eq] + "=" + absPath(String(text[text.index(after: eq)...])), mark: item.mark)
-                }, mark: build["ssh"]?.mark)
+                build["ssh"] = .array(ssh.map { RelativePaths.rewritingEntryValue($0, absPath) }, mark: build["ssh"]?.mark)
             }
             s["build"] = build
         }

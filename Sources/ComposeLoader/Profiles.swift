@@ -54,7 +54,7 @@ public enum Profiles {
         }
         var out = ComposeObject()
         // Keep the file's order: enabled services first as they came, then brought-back ones.
-        for (name, svc) in Array(enabled) + Array(disabled) where chosen.contains(name) && out[name] == nil {
+        for (name, svc) in Array(enabled) + Array(disabled) where chosen.contains(name) {
             var s = svc
             if let deps = svc["depends_on"]?.object {
                 var filtered = ComposeObject()

@@ -40,10 +40,10 @@ public enum ProjectRenderer {
     }
 
     static func renderThrowing(_ dict: ComposeNode, format: Format = .json) throws -> ComposeNode {
-        try $format.withValue(format) { try renderProject(dict, format: format) }
+        try $format.withValue(format) { try renderProject(dict) }
     }
 
-    private static func renderProject(_ dict: ComposeNode, format: Format) throws -> ComposeNode {
+    private static func renderProject(_ dict: ComposeNode) throws -> ComposeNode {
         guard let o = dict.object else { return dict }
         var out = ComposeObject()
         let used = usedResources(dict)
@@ -52,7 +52,7 @@ public enum ProjectRenderer {
             guard let field = ProjectShape.project[key] ?? (format == .yaml && key == "models" ? fld(.dict(ProjectShape.model)) : nil) else { continue }
             var value = node
             if let keep = used[key], var resources = node.object {
-                for k in resources.keys where !keep.contains(k) { resources[k] = nil }
+                resources.removeAll { !keep.contains($0) }
                 value = .object(resources, mark: node.mark)
             }
             let r = try walk(value, field.shape, path: KeyPath(key))
@@ -253,7 +253,7 @@ public enum ProjectRenderer {
             switch node.value {
             case .int(let i): mode = i
             case .string(let s):
-                guard let m = GoValues.parseOctal(s) else {
+                guard let m = FileMode.parse(s) else {
                     throw decodeError("strconv.ParseInt: parsing \(goQuote(s)): invalid syntax")
                 }
                 mode = m
@@ -261,7 +261,7 @@ public enum ProjectRenderer {
             case .bool: throw decodeError("unexpected value type bool for mode")
             default: return node
             }
-            return .string("0" + String(mode, radix: 8), mark: mark)  // Go `fmt.Sprintf("0%o")`: -8 is "0-10"
+            return .string(FileMode.format(mode), mark: mark)
         case .deviceCount:
             if let s = node.string {
                 if s == "all" { return .int(-1, mark: mark) }

@@ -70,6 +70,12 @@ enum RelativePaths {
         ctx.contains("://") || ctx.hasPrefix("git@") || ctx.hasPrefix("github.com/")
     }
 
+    /// A `KEY=value` list entry with its value rewritten by `f` (nil: kept); anything else as is.
+    static func rewritingEntryValue(_ item: ComposeNode, _ f: (String) -> String?) -> ComposeNode {
+        guard let s = item.string, let eq = s.firstIndex(of: "="), let value = f(String(s[s.index(after: eq)...])) else { return item }
+        return ComposeNode(.string(s[..<eq] + "=" + value), mark: item.mark, tag: item.tag)
+    }
+
     static func resolveContexts(_ n: ComposeNode, _ directory: String) -> ComposeNode {
         func local(_ v: String) -> Bool { !(isRemote(v) || v.hasPrefix("service:")) }
         switch n.value {
@@ -81,10 +87,7 @@ enum RelativePaths {
             return ComposeNode(.object(o), mark: n.mark, tag: n.tag)
         case .array(let items):
             return ComposeNode(.array(items.map { item in
-                guard let s = item.string, let eq = s.firstIndex(of: "=") else { return item }
-                let value = String(s[s.index(after: eq)...])
-                guard local(value) else { return item }
-                return ComposeNode(.string(s[..<eq] + "=" + absolute(value, directory)), mark: item.mark, tag: item.tag)
+                rewritingEntryValue(item) { local($0) ? absolute($0, directory) : nil }
             }), mark: n.mark, tag: n.tag)
         default: return n
         }

@@ -131,6 +131,12 @@ public struct ComposeObject: Sendable, Equatable, Sequence {
         if let keyMark, let p = position(key) { entries[p].mark = keyMark }
     }
 
+    /// Removes the keys `shouldRemove` picks, in one pass (one index rebuild, not one per key).
+    public mutating func removeAll(where shouldRemove: (String) throws -> Bool) rethrows {
+        try entries.removeAll { try shouldRemove($0.key) }
+        if index != nil { rebuildIndex() }
+    }
+
     public func keyMark(_ key: String) -> SourceMark? { position(key).flatMap { entries[$0].mark } }
 
     public func contains(_ key: String) -> Bool { position(key) != nil }

@@ -296,7 +296,7 @@ public struct FileMount: Sendable, Equatable {
         uid = try d.string("uid")
         gid = try d.string("gid")
         if let text = try d.string("mode") {
-            guard let m = Int(text.hasPrefix("0") && text.count > 1 ? String(text.dropFirst()) : text, radix: 8) else {
+            guard let m = FileMode.parsePrinted(text) else {
                 throw ModelError("expected octal text, got \"\(text)\"", path: path + ".mode")
             }
             mode = m

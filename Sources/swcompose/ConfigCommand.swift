@@ -109,24 +109,19 @@ struct ConfigCommand: ParsableCommand {
     }
 
     /// Docker Compose `applyPlatforms(project, true)` as far as the hash sees it: a service that
-    /// builds takes DOCKER_DEFAULT_PLATFORM as its `platform` when it has none, and its
-    /// `platform` must be one of its `build.platforms`.
+    /// builds takes DOCKER_DEFAULT_PLATFORM as its `platform` when it has none, and that value
+    /// must be one of its `build.platforms`. (An explicit `platform` outside them was already
+    /// refused by the loader's consistency check.)
     static func applyPlatforms(_ model: inout ComposeNode, defaultPlatform: String) throws {
         guard var services = model["services"]?.object else { return }
         for name in services.keys {
             guard var svc = services[name], let build = svc["build"], build.object != nil else { continue }
             let platforms = (build["platforms"]?.array ?? []).compactMap(\.scalarText)
-            var platform = svc["platform"]?.scalarText ?? ""
-            if !defaultPlatform.isEmpty, platform.isEmpty {
-                if !platforms.isEmpty, !platforms.contains(defaultPlatform) {
-                    throw ComposeError("service \"\(name)\" build.platforms does not support value set by DOCKER_DEFAULT_PLATFORM: \(defaultPlatform)")
-                }
-                platform = defaultPlatform
-                svc["platform"] = .string(platform)
+            guard !defaultPlatform.isEmpty, (svc["platform"]?.scalarText ?? "").isEmpty else { continue }
+            if !platforms.isEmpty, !platforms.contains(defaultPlatform) {
+                throw ComposeError("service \"\(name)\" build.platforms does not support value set by DOCKER_DEFAULT_PLATFORM: \(defaultPlatform)")
             }
-            if !platform.isEmpty, !platforms.isEmpty, !platforms.contains(platform) {
-                throw ComposeError("service \"\(name)\" build configuration does not support platform: \(platform)")
-            }
+            svc["platform"] = .string(defaultPlatform)
             services[name] = svc
         }
         model["services"] = .object(services)
