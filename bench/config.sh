@@ -34,7 +34,7 @@ RESULT=bench/results/config-$DATE.md
 ROWS=$WORK/rows.tsv
 CHECKS=$WORK/checks.tsv
 CLEAN_ENV=(env -i PATH=/usr/bin:/bin HOME=/root)
-SWIFTFLAGS=${BENCH_SWIFTFLAGS-}
+SWIFTFLAGS=${BENCH_SWIFTFLAGS---static-swift-stdlib}
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }

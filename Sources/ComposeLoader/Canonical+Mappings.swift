@@ -43,7 +43,7 @@ extension Canonical {
     /// `additional_contexts`: a list must be `KEY=value` entries.
     static func keyValueStrict(_ node: ComposeNode, path: KeyPath) throws -> ComposeNode {
         if let list = node.array {
-            for (i, item) in list.enumerated() where !(item.scalarText?.contains("=") ?? false) {
+            for (i, item) in list.enumerated() where !(item.scalarText?.utf8.contains(UInt8(ascii: "=")) ?? false) {
                 throw ComposeError("invalid value \(item.scalarText ?? item.value.kindName), expected key=value", path: (path + i).description, mark: item.mark)
             }
         }
@@ -73,7 +73,7 @@ extension Canonical {
             guard let s = item.string else {
                 throw ComposeError("invalid ssh key type \(item.value.kindName), expected a string", path: (path + i).description, mark: item.mark)
             }
-            if !s.contains("=") && s != "default" {
+            if !s.utf8.contains(UInt8(ascii: "=")) && s != "default" {
                 throw ComposeError("invalid ssh key \"\(s)\", expected \"default\" or ID=path", path: (path + i).description, mark: item.mark)
             }
         }

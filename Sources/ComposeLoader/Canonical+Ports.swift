@@ -129,7 +129,7 @@ extension Canonical {
             guard !t.isEmpty, t.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int(t), v <= 65535 else { return nil }
             return v
         }
-        if s.contains("-") {
+        if s.utf8.contains(UInt8(ascii: "-")) {
             // Docker splits at every dash and reads the first two pieces: `1-2-3` is 1…2.
             let pieces = s.split(separator: "-", omittingEmptySubsequences: false)
             guard let a = number(pieces[0]), let b = number(pieces[1]), b >= a else { return nil }
@@ -157,7 +157,7 @@ extension Canonical {
 
     /// An IPv4 or IPv6 address as Go's `net.ParseIP` accepts it (no zone).
     static func isIPAddress(_ s: String) -> Bool {
-        if s.contains("%") { return false }
+        if s.utf8.contains(UInt8(ascii: "%")) { return false }
         var buf = [UInt8](repeating: 0, count: 16)
         return s.withCString { c in
             inet_pton(AF_INET, c, &buf) == 1 || inet_pton(AF_INET6, c, &buf) == 1

@@ -112,18 +112,27 @@ public enum Interpolation {
         return last >= afterOp ? last + 1 : nil
     }
 
+    /// Where `needle` first starts in `bytes`, counted from the slice's start (a plain byte
+    /// search: the operators are ASCII, so no Unicode comparison is needed).
+    static func byteOffset(of needle: String, in bytes: ArraySlice<UInt8>) -> Int? {
+        let n = Array(needle.utf8)
+        guard !n.isEmpty, bytes.count >= n.count else { return nil }
+        var i = bytes.startIndex
+        while i <= bytes.endIndex - n.count {
+            if bytes[i] == n[0], bytes[i..<(i + n.count)].elementsEqual(n) { return i - bytes.startIndex }
+            i += 1
+        }
+        return nil
+    }
+
     /// compose-go's replacement of one matched `${…}`: the operator is the earliest one in the
     /// match, the match is cut at the first balanced `}` and what follows the cut is substituted
     /// and appended.
     static func replace(_ match: [UInt8], lookup: (String) -> String?, unset: (String) -> Void) throws -> String {
-        let text = String(decoding: match, as: UTF8.self)
         var op: String?
         var best = Int.max
         for o in operators {
-            if let r = text.range(of: o) {
-                let d = text.utf8.distance(from: text.utf8.startIndex, to: r.lowerBound)
-                if d < best { best = d; op = o }
-            }
+            if let d = byteOffset(of: o, in: match[...]), d < best { best = d; op = o }
         }
         var cut = match
         var rest: [UInt8] = []
@@ -138,10 +147,11 @@ public enum Interpolation {
             i += 1
         }
         guard let end = bracedEnd(cut, from: 0) else { throw TemplateError.invalid("") }
-        let substitution = String(decoding: cut[2..<(end - 1)], as: UTF8.self)
-        if let op, let r = substitution.range(of: op) {
-            let name = String(substitution[..<r.lowerBound])
-            let arg = try substituteRaw(String(substitution[r.upperBound...]), lookup: lookup, unset: unset)
+        let inner = cut[2..<(end - 1)]
+        if let op, let d = byteOffset(of: op, in: inner) {
+            let name = String(decoding: inner[inner.startIndex..<(inner.startIndex + d)], as: UTF8.self)
+            let arg = try substituteRaw(String(decoding: inner[(inner.startIndex + d + op.utf8.count)...], as: UTF8.self),
+                                        lookup: lookup, unset: unset)
             let value = lookup(name)
             let result: String
             switch op {
@@ -158,6 +168,7 @@ public enum Interpolation {
             }
             return result + (try substituteRaw(String(decoding: rest, as: UTF8.self), lookup: lookup, unset: unset))
         }
+        let substitution = String(decoding: inner, as: UTF8.self)
         if let v = lookup(substitution) { return v }
         unset(substitution)
         return ""

@@ -22,6 +22,11 @@ public struct LoadOptions: Sendable {
     /// Read `env_file` into `environment` (compose-go's default). Off, as `config --hash`
     /// loads (`WithoutEnvironmentResolution`): `env_file` stays in the service and is not read.
     public var resolveServiceEnvironment = true
+    /// The encoding the load checks every value with (the errors are the same in both): its
+    /// rendering is kept in the project, so the caller that prints or decodes that encoding
+    /// does not render twice. `config` passes its output format; everything else wants `.json`
+    /// (the typed `Project` is decoded from it).
+    public var renderFormat: ProjectRenderer.Format = .json
     /// Standard input's text for `-f -`.
     public var stdin: @Sendable () -> String = { "" }
 

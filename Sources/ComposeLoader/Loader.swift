@@ -9,7 +9,11 @@ public struct LoadedProject: Sendable {
     public var files: [String]
     public var environment: [String: String]
     /// The normalised model, profiles applied.
-    public var model: ComposeNode
+    public var model: ComposeNode { didSet { checkedRendering = nil } }
+    /// The rendering the loader made of `model` while checking its values (in
+    /// `LoadOptions.renderFormat`), kept while `model` is unchanged so `config` and `typed()`
+    /// do not render the project a second time.
+    var checkedRendering: (format: ProjectRenderer.Format, node: ComposeNode)?
     /// The services that profiles left out, normalised like the rest: a selection may bring one back.
     public var disabledServices: ComposeObject = ComposeObject()
     /// Every profile any service declares (before profiles were applied), for `config --profiles`.
@@ -18,11 +22,17 @@ public struct LoadedProject: Sendable {
 }
 
 extension LoadedProject {
+    /// The canonical document `config` prints for `model` in `format`.
+    public func rendered(_ format: ProjectRenderer.Format) throws -> ComposeNode {
+        if let c = checkedRendering, c.format == format { return c.node }
+        return try ProjectRenderer.renderThrowing(model, format: format)
+    }
+
     /// The typed project (`ComposeModel.Project`), decoded from the canonical tree `config
     /// --format json` prints.
     public func typed() throws -> Project {
         do {
-            return try Project(decoding: try ProjectRenderer.renderThrowing(model))
+            return try Project(decoding: try rendered(.json))
         } catch let e as ModelError {
             throw ComposeError(e.message, path: e.path, mark: e.mark)
         }
@@ -38,6 +48,7 @@ public enum Loader {
     public static let defaultOverrideFileNames = ["compose.override.yml", "compose.override.yaml", "docker-compose.override.yml", "docker-compose.override.yaml"]
 
     public static func load(_ options: LoadOptions) throws -> LoadedProject {
+        SchemaValidator.prepareInBackground()
         var warnings: [String] = []
         let cwd = options.workingDirectory
         // .env of the project directory (or cwd) may itself say which files to use.
@@ -68,7 +79,8 @@ public enum Loader {
         var model = try loadModel(files: files, contents: contents, context: context, parsed: parsed)
         if model.object?.isEmpty ?? true { throw ComposeError("empty compose file", file: files.first) }
         model["name"] = .string(name)
-        model = try Normalize.project(model, projectName: name, context: context)
+        let checked: ComposeNode
+        (model, checked) = try Normalize.project(model, projectName: name, context: context)
 
         let allProfiles = Set((model["services"]?.object.map { Array($0) } ?? []).flatMap { entry in
             (entry.node["profiles"]?.array ?? []).compactMap(\.string)
@@ -84,7 +96,12 @@ public enum Loader {
         var project = LoadedProject(name: name, workingDirectory: projectDir, files: files, environment: env, model: model,
                                     allProfiles: allProfiles, warnings: warnings + context.warnings)
         project.disabledServices = disabled
-        project.model = try Profiles.select(project, options.selectedServices)
+        if disabled.isEmpty {
+            project.checkedRendering = (options.renderFormat, checked)
+        }
+        if !options.selectedServices.isEmpty {
+            project.model = try Profiles.select(project, options.selectedServices)
+        }
         return project
     }
 

@@ -79,7 +79,7 @@ extension Normalize {
         for (name, svc) in model["services"]?.object ?? ComposeObject() {
             let base = KeyPath("services", name)
             for (i, port) in (svc["ports"]?.array ?? []).enumerated() {
-                if let ip = port["host_ip"]?.string, !ip.isEmpty, !isIPAddress(ip) {
+                if let ip = port["host_ip"]?.string, !ip.isEmpty, !Canonical.isIPAddress(ip) {
                     let p = base + "ports" + i
                     throw ComposeError("\(p): invalid ip address: \(ip)", path: p.description, mark: port["host_ip"]?.mark)
                 }
@@ -100,15 +100,5 @@ extension Normalize {
         for key in o.keys where !["name", "external"].contains(key) && !key.hasPrefix("x-") {
             throw ComposeError("\(path): conflicting parameters \"external\" and \"\(key)\" specified", path: path.description, mark: o.keyMark(key) ?? node.mark)
         }
-    }
-
-    static func isIPAddress(_ s: String) -> Bool {
-        let v4 = s.split(separator: ".", omittingEmptySubsequences: false)
-        if v4.count == 4, v4.allSatisfy({ part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255 }) {
-            return true
-        }
-        guard s.contains(":") else { return false }
-        let allowed = Set("0123456789abcdefABCDEF:.")
-        return s.allSatisfy { allowed.contains($0) } && s.components(separatedBy: "::").count <= 2
     }
 }

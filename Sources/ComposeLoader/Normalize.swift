@@ -20,7 +20,8 @@ public enum Normalize {
     /// network, `pull_policy` spelling, build defaults, implicit `depends_on`, resource names, clean
     /// volume targets, `env_file` contents read into `environment`; finally every value is checked
     /// against the type Docker Compose decodes it into (durations, byte sizes, …).
-    public static func project(_ dict: ComposeNode, projectName: String, context: LoadContext) throws -> ComposeNode {
+    /// Returns the model and its rendering in `LoadOptions.renderFormat` (the check's by-product).
+    public static func project(_ dict: ComposeNode, projectName: String, context: LoadContext) throws -> (ComposeNode, ComposeNode) {
         var model = dict
         normalizeNetworks(&model)
         if var services = model["services"]?.object {
@@ -31,8 +32,8 @@ public enum Normalize {
             model["services"] = .object(services)
         }
         setNamesFromKeys(&model, projectName: projectName)
-        try ProjectRenderer.check(model)
-        return model
+        let rendered = try ProjectRenderer.renderThrowing(model, format: context.options.renderFormat)
+        return (model, rendered)
     }
 
     static func home(_ context: LoadContext) -> String {
@@ -150,7 +151,7 @@ public enum Normalize {
         if let a = node.array {
             var out: [ComposeNode] = []
             for item in a {
-                guard let text = item.string, !text.contains("=") else { out.append(item); continue }
+                guard let text = item.string, !text.utf8.contains(UInt8(ascii: "=")) else { out.append(item); continue }
                 if let value = lookup(text) { out.append(.string("\(text)=\(value)", mark: item.mark)) }
                 else if keepUnset { out.append(item) }
             }

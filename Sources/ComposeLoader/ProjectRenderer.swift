@@ -33,12 +33,8 @@ public enum ProjectRenderer {
         }
     }
 
-    /// Decodes every attribute into its Go type, for the errors Docker Compose reports while
-    /// loading (an invalid duration or byte size).
-    static func check(_ dict: ComposeNode) throws {
-        _ = try renderThrowing(dict)
-    }
-
+    /// Decodes every attribute into its Go type, which is also the check for the errors Docker
+    /// Compose reports while loading (an invalid duration or byte size).
     static func renderThrowing(_ dict: ComposeNode, format: Format = .json) throws -> ComposeNode {
         try $format.withValue(format) { try renderProject(dict) }
     }
@@ -215,7 +211,7 @@ public enum ProjectRenderer {
             } else if let a = node.array {
                 for item in a {
                     guard let t = item.scalarText else { continue }
-                    let sep: Character = t.contains("=") ? "=" : ":"
+                    let sep: Character = t.utf8.contains(UInt8(ascii: "=")) ? "=" : ":"
                     if let i = t.firstIndex(of: sep) {
                         pairs.append((String(t[..<i]), String(t[t.index(after: i)...])))
                     } else {

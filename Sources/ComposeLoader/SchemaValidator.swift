@@ -1,4 +1,5 @@
 import ComposeModel
+import Foundation
 
 /// Validates Compose documents against the Compose JSON schema, as compose-go's
 /// `schema.Validate` does before the canonical transform.
@@ -15,6 +16,14 @@ public enum SchemaValidator {
             return .failure(ComposeError("internal error: the embedded Compose schema is unusable: \(error)"))
         }
     }()
+
+    /// Compiles the schema on another thread (it takes some milliseconds) while the caller reads
+    /// and parses its files; the first `validate` then waits for it only if it is not done.
+    public static func prepareInBackground() {
+        let t = Thread { _ = compose }
+        t.stackSize = 1 << 20
+        t.start()
+    }
 
     /// Validates a merged (not yet canonical) document against the Compose JSON schema.
     /// `file` is the file whose merge produced it, for messages without a position.

@@ -1,16 +1,55 @@
+import Synchronization
+
 /// Where a value came from: the file, and the 1-based line and column of its first character.
+///
+/// Every node of a loaded tree carries one and is copied at each step, so the mark holds no
+/// reference: the file is a number in a process-wide table of file names (interned once per
+/// name), which keeps a node copy free of reference counting for its position.
 public struct SourceMark: Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
+    private var fileID: UInt32
+    private var line32: UInt32
+    private var column32: UInt32
 
     public init(file: String, line: Int, column: Int) {
-        self.file = file
-        self.line = line
-        self.column = column
+        self.fileID = SourceFiles.id(of: file)
+        self.line32 = UInt32(clamping: line)
+        self.column32 = UInt32(clamping: column)
+    }
+
+    public var file: String {
+        get { SourceFiles.name(of: fileID) }
+        set { fileID = SourceFiles.id(of: newValue) }
+    }
+    public var line: Int {
+        get { Int(line32) }
+        set { line32 = UInt32(clamping: newValue) }
+    }
+    public var column: Int {
+        get { Int(column32) }
+        set { column32 = UInt32(clamping: newValue) }
     }
 
     public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// The names of the files marks point into; a name's number never changes.
+enum SourceFiles {
+    private struct Table { var names: [String] = []; var ids: [String: UInt32] = [:] }
+    private static let table = Mutex(Table())
+
+    static func id(of name: String) -> UInt32 {
+        table.withLock { t in
+            if let id = t.ids[name] { return id }
+            let id = UInt32(t.names.count)
+            t.names.append(name)
+            t.ids[name] = id
+            return id
+        }
+    }
+
+    static func name(of id: UInt32) -> String {
+        table.withLock { t in Int(id) < t.names.count ? t.names[Int(id)] : "" }
+    }
 }
 
 /// The YAML tags Compose gives meaning to when files are merged.

@@ -48,7 +48,7 @@ public enum ComposeYAML {
         case .array(let a) where !a.isEmpty:
             out += "\n"
             writeArray(a, into: &out, indent: inSequence ? indent + 1 : indent + 1)
-        case .string(let s) where s.contains("\n") && literalBlockKeepsIndent(s) && !s.contains("\r"):
+        case .string(let s) where s.utf8.contains(0x0A) && literalBlockKeepsIndent(s) && !s.utf8.contains(0x0D):
             let indicator = s.hasSuffix("\n") ? (s.hasSuffix("\n\n") ? "|+" : "|") : "|-"
             out += " " + indicator + "\n"
             var body = s

@@ -62,6 +62,7 @@ struct ConfigCommand: ParsableCommand {
         // `config --hash` loads without the service environment resolved, as Docker Compose's
         // does: env_file entries are kept (and hashed), not read.
         options.resolveServiceEnvironment = !hashMode
+        options.renderFormat = outputFormat
         let project = try Loader.load(options)
         for w in project.warnings { Console.warn(w) }
         if quiet {
@@ -83,6 +84,8 @@ struct ConfigCommand: ParsableCommand {
             Console.out(text)
         }
     }
+
+    private var outputFormat: ProjectRenderer.Format { format == "json" ? .json : .yaml }
 
     private func lines(_ items: [String]) -> String { items.map { $0 + "\n" }.joined() }
 
@@ -142,7 +145,9 @@ struct ConfigCommand: ParsableCommand {
                 return svc?["image"]?.string ?? "\(project.name)-\(name)"
             })
         }
-        let rendered = ProjectRenderer.render(try Profiles.select(project, selected), format: format == "json" ? .json : .yaml)
+        let rendered = selected.isEmpty
+            ? try project.rendered(outputFormat)
+            : ProjectRenderer.render(try Profiles.select(project, selected), format: outputFormat)
         let text = format == "json" ? ComposeJSON.render(rendered) + "\n" : ComposeYAML.render(rendered)
         // The output must read back to the same project: a `$` that survived interpolation is
         // written as `$$` again, as Docker Compose does (not with --no-interpolate).
