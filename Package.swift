@@ -15,17 +15,26 @@ let package = Package(
     ],
     targets: [
         .target(name: "ComposeModel"),
+        .target(name: "CLinux"),
+        // libarchive and OpenSSL are loaded with dlopen on first use (headers from
+        // libarchive-dev and libssl-dev at build time; libarchive13 and libssl3 at run time).
+        .target(name: "CArchive", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CCrypto", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "OCI"),
+        .target(name: "ImageStore", dependencies: ["OCI", "CLinux", "CArchive", "CCrypto"]),
         .target(name: "ComposeLoader", dependencies: [
             "ComposeModel",
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "swcompose", dependencies: [
-            "ComposeModel", "ComposeLoader",
+            "ComposeModel", "ComposeLoader", "OCI", "ImageStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ComposeModelTests", dependencies: ["ComposeModel"]),
         .testTarget(name: "ComposeLoaderTests", dependencies: ["ComposeLoader", "ComposeModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ComposeModel", "ComposeLoader"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI"]),
     ],
     swiftLanguageModes: [.v6]
 )

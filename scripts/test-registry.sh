@@ -94,6 +94,13 @@ write_config() { # FILE DATA PORT [HTPASSWD]
     echo "  secret: swtest-fixture-secret"
     echo "  headers:"
     echo "    X-Content-Type-Options: [nosniff]"
+    # Accept foreign/non-distributable layers whose URLs point at loopback
+    # (distribution rejects every foreign layer URL unless allowed here).
+    echo "validation:"
+    echo "  manifests:"
+    echo "    urls:"
+    echo "      allow:"
+    echo "        - '^http://127\\.0\\.0\\.1(:[0-9]+)?/'"
     if [ -n "$htp" ]; then
       echo "auth:"
       echo "  htpasswd:"

@@ -10,7 +10,7 @@ struct SWCompose: ParsableCommand {
         commandName: "swcompose",
         abstract: "Run multi-container stacks from Compose files, with a container runtime of its own.",
         version: version,
-        subcommands: [ConfigCommand.self, VersionCommand.self]
+        subcommands: [ConfigCommand.self, PullCommand.self, ImagesCommand.self, ImageCommand.self, LoginCommand.self, LogoutCommand.self, VersionCommand.self]
     )
 
     /// Compose errors are the user's input problems: print them without a stack of wrappers

@@ -1,0 +1,341 @@
+import CCrypto
+import Foundation
+
+/// A small HTTP/1.1 client over POSIX sockets, with TLS from OpenSSL (certificates checked
+/// against the system's CAs, or `SSL_CERT_FILE`; host names verified). It does what the
+/// distribution API needs and no more: GET with headers, Content-Length and chunked bodies
+/// streamed to a sink as they arrive, redirects (credentials dropped when the host changes).
+///
+/// Written here rather than taken from URLSession: FoundationNetworking links libcurl and its
+/// ~30 libraries, which cost every swcompose start ~10 ms, `config` included; async-http-client
+/// (swift-nio) is a 4-minute build. Requests block a thread of their own, not Swift's
+/// cooperative pool. Each request opens its own connection.
+final class HTTPClient: @unchecked Sendable {
+    struct Request: Sendable {
+        var url: URL
+        var headers: [(String, String)] = []
+        init(url: URL) { self.url = url }
+        mutating func setValue(_ value: String?, forHTTPHeaderField name: String) {
+            headers.removeAll { $0.0.lowercased() == name.lowercased() }
+            if let value { headers.append((name, value)) }
+        }
+    }
+
+    struct Response: Sendable {
+        var status: Int
+        var headers: [(String, String)]
+        var url: URL
+        func header(_ name: String) -> String? {
+            let lower = name.lowercased()
+            return headers.first { $0.0.lowercased() == lower }?.1
+        }
+    }
+
+    /// The connection failed or broke: worth another attempt.
+    struct TransportError: Error, CustomStringConvertible {
+        var url: String
+        var reason: String
+        var description: String { "\(url): \(reason)" }
+    }
+
+    static let userAgent = "swcompose/0.1"
+    var timeoutSeconds = 60
+
+    /// Sends `request` on a thread of its own; a 2xx body goes to `sink` as it arrives, any
+    /// other body (up to 64 KiB) is returned for the error message.
+    func send(_ request: Request, sink: @escaping @Sendable (Response, UnsafeRawBufferPointer) throws -> Void) async throws -> (Response, Data) {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<(Response, Data), any Error>) in
+            let t = Thread { [self] in
+                cont.resume(with: Result { try self.perform(request, redirects: 10, sink: sink) })
+            }
+            t.stackSize = 1 << 20
+            t.start()
+        }
+    }
+
+    /// Sends `request` and collects a 2xx body of at most `limit` bytes.
+    func fetch(_ request: Request, limit: Int = 16 << 20) async throws -> (Response, Data) {
+        let box = DataBox()
+        let (r, other) = try await send(request) { _, bytes in
+            guard box.data.count + bytes.count <= limit else {
+                throw ImageStoreError("\(request.url.absoluteString): body larger than \(limit) bytes")
+            }
+            box.data.append(contentsOf: bytes)
+        }
+        return (r, (200..<300).contains(r.status) ? box.data : other)
+    }
+
+    private final class DataBox: @unchecked Sendable { var data = Data() }
+
+    // MARK: - One exchange
+
+    private func perform(_ request: Request, redirects: Int,
+                         sink: (Response, UnsafeRawBufferPointer) throws -> Void) throws -> (Response, Data) {
+        let url = request.url
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
+            throw ImageStoreError("unsupported URL \(url.absoluteString)")
+        }
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        let conn = try Connection(host: host, port: port, tls: scheme == "https", timeout: timeoutSeconds, url: url.absoluteString)
+        defer { conn.close() }
+
+        // The path as written (URL.path drops a trailing slash, and `/v2/` must keep it).
+        let comps = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        var target = comps?.percentEncodedPath ?? url.path
+        if target.isEmpty { target = "/" }
+        if let q = comps?.percentEncodedQuery { target += "?" + q }
+        let hostHeader = (host.contains(":") ? "[\(host)]" : host) + (url.port.map { ":\($0)" } ?? "")
+        var head = "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(Self.userAgent)\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
+        for (k, v) in request.headers { head += "\(k): \(v)\r\n" }
+        head += "\r\n"
+        try conn.write(Array(head.utf8))
+
+        let (status, headers) = try conn.readHead()
+        let response = Response(status: status, headers: headers, url: url)
+
+        if [301, 302, 303, 307, 308].contains(status), let location = response.header("Location") {
+            guard redirects > 0 else { throw ImageStoreError("\(url.absoluteString): too many redirects") }
+            guard let next = URL(string: location, relativeTo: url)?.absoluteURL else {
+                throw ImageStoreError("\(url.absoluteString): redirect to an invalid URL \(location)")
+            }
+            var req = request
+            req.url = next
+            if next.host != url.host || next.port != url.port || next.scheme != url.scheme {
+                req.setValue(nil, forHTTPHeaderField: "Authorization")
+            }
+            conn.close()
+            return try perform(req, redirects: redirects - 1, sink: sink)
+        }
+
+        var errorBody = Data()
+        let ok = (200..<300).contains(status)
+        try conn.readBody(headers: response, noBody: status == 204 || status == 304) { chunk in
+            if ok { try sink(response, chunk) } else if errorBody.count < 65536 { errorBody.append(contentsOf: chunk.prefix(65536 - errorBody.count)) }
+        }
+        return (response, errorBody)
+    }
+}
+
+/// One TCP (optionally TLS) connection with a read buffer.
+private final class Connection {
+    let fd: Int32
+    var ssl: OpaquePointer?
+    let url: String
+    var buffer = [UInt8](repeating: 0, count: 1 << 17)
+    var start = 0, end = 0
+    var closed = false
+
+    /// One TLS context for the process (OpenSSL contexts are thread-safe once set up).
+    final class TLSContext: @unchecked Sendable {
+        let result: Result<OpaquePointer, ImageStoreError>
+        init() {
+            var err = [CChar](repeating: 0, count: 512)
+            guard sw_ssl_load(&err, err.count) == 0 else { result = .failure(ImageStoreError(String(cString: err))); return }
+            guard let ctx = sw_SSL_CTX_new(sw_TLS_client_method()) else { result = .failure(ImageStoreError("TLS: cannot create a context")); return }
+            sw_SSL_CTX_set_default_verify_paths(ctx)
+            sw_SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
+            result = .success(ctx)
+        }
+    }
+    static let sslContext = TLSContext()
+
+    init(host: String, port: Int, tls: Bool, timeout: Int, url: String) throws {
+        self.url = url
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var res: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &res)
+        guard rc == 0, let first = res else {
+            throw HTTPClient.TransportError(url: url, reason: "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(res) }
+        var fd: Int32 = -1
+        var lastErr: Int32 = 0
+        var ai: UnsafeMutablePointer<addrinfo>? = first
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        while let a = ai {
+            let s = socket(a.pointee.ai_family, a.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), a.pointee.ai_protocol)
+            if s >= 0 {
+                setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                var one: Int32 = 1
+                setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                if connect(s, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 { fd = s; break }
+                lastErr = errno
+                Glibc.close(s)
+            } else {
+                lastErr = errno
+            }
+            ai = a.pointee.ai_next
+        }
+        guard fd >= 0 else {
+            throw HTTPClient.TransportError(url: url, reason: "cannot connect to \(host):\(port): \(String(cString: strerror(lastErr)))")
+        }
+        self.fd = fd
+        if tls {
+            let ctx: OpaquePointer
+            switch Self.sslContext.result {
+            case .success(let c): ctx = c
+            case .failure(let e): Glibc.close(fd); throw e
+            }
+            guard let s = sw_SSL_new(ctx) else { Glibc.close(fd); throw ImageStoreError("TLS: cannot create a session") }
+            ssl = s
+            sw_SSL_set_fd(s, fd)
+            _ = sw_SSL_set_sni(s, host)
+            sw_SSL_set1_host(s, host)
+            if sw_SSL_connect(s) != 1 {
+                let verify = sw_SSL_get_verify_result(s)
+                let why = verify != 0 ? "certificate verification failed (X509 error \(verify))" : Self.sslError()
+                close()
+                throw HTTPClient.TransportError(url: url, reason: "TLS handshake with \(host):\(port) failed: \(why)")
+            }
+        }
+    }
+
+    static func sslError() -> String {
+        let e = sw_ERR_get_error()
+        guard e != 0 else { return "connection closed" }
+        var buf = [CChar](repeating: 0, count: 256)
+        sw_ERR_error_string_n(e, &buf, buf.count)
+        return String(cString: buf)
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        if let ssl { sw_SSL_shutdown(ssl); sw_SSL_free(ssl) }
+        Glibc.close(fd)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        var done = 0
+        while done < bytes.count {
+            let n: Int = bytes.withUnsafeBytes { raw in
+                let p = raw.baseAddress! + done
+                if let ssl { return Int(sw_SSL_write(ssl, p, Int32(raw.count - done))) }
+                return Glibc.send(fd, p, raw.count - done, Int32(MSG_NOSIGNAL))
+            }
+            if n <= 0 {
+                if n < 0 && errno == EINTR && ssl == nil { continue }
+                throw HTTPClient.TransportError(url: url, reason: "sending the request failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+
+    /// Fills the buffer with at least one more byte; false at end of stream.
+    func fill() throws -> Bool {
+        if start == end { start = 0; end = 0 } else if end == buffer.count {
+            if start > 0 {
+                buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start) }
+                end -= start; start = 0
+            } else {
+                buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
+            }
+        }
+        while true {
+            let n: Int = buffer.withUnsafeMutableBytes { raw in
+                let p = raw.baseAddress! + end
+                if let ssl { return Int(sw_SSL_read(ssl, p, Int32(raw.count - end))) }
+                return Glibc.recv(fd, p, raw.count - end, 0)
+            }
+            if n > 0 { end += n; return true }
+            if n == 0 { return false }
+            if ssl != nil {
+                let code = sw_SSL_get_error(ssl, Int32(n))
+                if code == SSL_ERROR_ZERO_RETURN { return false }
+                if code == SSL_ERROR_SYSCALL && errno == 0 { return false }
+                throw HTTPClient.TransportError(url: url, reason: "TLS read failed: \(Self.sslError())")
+            }
+            if errno == EINTR { continue }
+            let reason = errno == EAGAIN || errno == EWOULDBLOCK ? "timed out" : String(cString: strerror(errno))
+            throw HTTPClient.TransportError(url: url, reason: "reading the response failed: \(reason)")
+        }
+    }
+
+    /// One line without its CRLF.
+    func readLine() throws -> String {
+        while true {
+            if let nl = buffer[start..<end].firstIndex(of: 0x0A) {
+                var lineEnd = nl
+                if lineEnd > start, buffer[lineEnd - 1] == 0x0D { lineEnd -= 1 }
+                let line = String(decoding: buffer[start..<lineEnd], as: UTF8.self)
+                start = nl + 1
+                return line
+            }
+            guard end - start < 65536 else { throw HTTPClient.TransportError(url: url, reason: "header line too long") }
+            guard try fill() else { throw HTTPClient.TransportError(url: url, reason: "connection closed before the response was complete") }
+        }
+    }
+
+    func readHead() throws -> (Int, [(String, String)]) {
+        while true {
+            let statusLine = try readLine()
+            let parts = statusLine.split(separator: " ", maxSplits: 2)
+            guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+                throw HTTPClient.TransportError(url: url, reason: "not an HTTP response: \(statusLine.prefix(80))")
+            }
+            var headers: [(String, String)] = []
+            while true {
+                let line = try readLine()
+                if line.isEmpty { break }
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers.append((String(line[..<colon]).trimmingCharacters(in: .whitespaces),
+                                String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)))
+            }
+            if status == 100 { continue }  // 100 Continue: the real answer follows
+            return (status, headers)
+        }
+    }
+
+    /// Streams the body: Content-Length, chunked, or up to the end of the connection.
+    func readBody(headers r: HTTPClient.Response, noBody: Bool, _ chunk: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if noBody { return }
+        func deliver(_ n: Int) throws {
+            try buffer.withUnsafeBytes { raw in try chunk(UnsafeRawBufferPointer(rebasing: raw[start..<(start + n)])) }
+            start += n
+        }
+        if r.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+            while true {
+                let sizeLine = try readLine()
+                guard let size = Int(sizeLine.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "", radix: 16) else {
+                    throw HTTPClient.TransportError(url: url, reason: "invalid chunk size \"\(sizeLine.prefix(20))\"")
+                }
+                if size == 0 {
+                    while try !readLine().isEmpty {}  // trailers
+                    return
+                }
+                var left = size
+                while left > 0 {
+                    if start == end { guard try fill() else { throw HTTPClient.TransportError(url: url, reason: "connection closed inside a chunk") } }
+                    let n = min(left, end - start)
+                    try deliver(n)
+                    left -= n
+                }
+                _ = try readLine()
+            }
+        }
+        if let lengthText = r.header("Content-Length") {
+            guard let length = Int64(lengthText), length >= 0 else {
+                throw HTTPClient.TransportError(url: url, reason: "invalid Content-Length \(lengthText)")
+            }
+            var got: Int64 = 0
+            while got < length {
+                if start == end {
+                    guard try fill() else {
+                        throw HTTPClient.TransportError(url: url, reason: "connection closed after \(got) of \(length) bytes")
+                    }
+                }
+                let n = Int(min(Int64(end - start), length - got))
+                try deliver(n)
+                got += Int64(n)
+            }
+            return
+        }
+        while true {
+            if start == end { guard try fill() else { return } }
+            try deliver(end - start)
+        }
+    }
+}
