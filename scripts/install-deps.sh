@@ -6,6 +6,14 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v make >/dev/null 2>&1 || need+=(make)
+# Headers of the C libraries the image store loads at run time (dlopen): libarchive, OpenSSL.
+[ -f /usr/include/archive.h ] || need+=(libarchive-dev)
+[ -f /usr/include/openssl/evp.h ] || need+=(libssl-dev)
+# The image-store tests: a real registry, htpasswd, busybox for the test images, zstd layers.
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "install as root: apt-get install ${need[*]}" >&2; exit 1; fi
   echo "installing ${need[*]}" >&2

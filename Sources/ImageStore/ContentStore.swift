@@ -46,9 +46,15 @@ public struct ContentStore: Sendable {
     }
 
     /// Opens the ingest of one blob: locked, with whatever a previous attempt left.
-    public func beginIngest(_ digest: Digest, size: Int64) throws -> Ingest {
+    /// Waits (without blocking a thread of Swift's cooperative pool) while another pull holds
+    /// the blob's lock.
+    public func beginIngest(_ digest: Digest, size: Int64) async throws -> Ingest {
         guard digest.algorithm == "sha256" else { throw ImageStoreError("unsupported digest algorithm \(digest.algorithm) for \(digest)") }
-        return try Ingest(store: self, digest: digest, size: size)
+        while true {
+            do { return try Ingest(store: self, digest: digest, size: size) } catch is Ingest.Busy {
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+        }
     }
 
     public func delete(_ digest: Digest) throws {
@@ -79,6 +85,8 @@ public final class Ingest {
     public private(set) var offset: Int64 = 0
     private var closed = false
 
+    struct Busy: Error {}
+
     init(store: ContentStore, digest: Digest, size: Int64) throws {
         self.store = store
         self.digest = digest
@@ -88,8 +96,13 @@ public final class Ingest {
         fd = open(partPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ImageStoreError.posix("open", partPath) }
         // Another pull of the same blob holds this lock until it commits or gives up.
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { let e = errno; close(fd); throw ImageStoreError.posix("flock", partPath, e) }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            if e == EINTR { continue }
+            close(fd)
+            closed = true
+            if e == EWOULDBLOCK { throw Busy() }
+            throw ImageStoreError.posix("flock", partPath, e)
         }
         try resumeFromPartial()
     }

@@ -174,6 +174,9 @@ public final class ImageStore: @unchecked Sendable {
             }
         } catch {
             try? FileSystem.removeTree(tmp)
+            // The blob is verified but unusable (malicious or not what the config says): it
+            // goes too, so a failed pull leaves nothing of the layer behind.
+            try? content.delete(layer.digest)
             throw error
         }
     }

@@ -278,7 +278,7 @@ public final class RegistryClient: @unchecked Sendable {
     public func fetchBlob(_ ref: Reference, _ desc: Descriptor, into store: ContentStore,
                           progress: (@Sendable (Int64) -> Void)? = nil) async throws {
         if store.has(desc.digest, size: desc.size) { return }
-        let ingest = try store.beginIngest(desc.digest, size: desc.size)
+        let ingest = try await store.beginIngest(desc.digest, size: desc.size)
         if ingest.alreadyStored { ingest.abandon(); return }
         let state = IngestBox(ingest)
         do {

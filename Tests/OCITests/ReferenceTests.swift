@@ -51,7 +51,7 @@ struct ReferenceTests {
         ("x___y", "invalid reference format"),
         ("x.-y", "invalid reference format"),
         ("x/", "invalid reference format"),
-        ("my host/x", "invalid registry host"),
+        ("my host/x", "invalid reference format"),
         (String(repeating: "a", count: 256), "must not be more than 255 characters"),
     ])
     func refuses(input: String, message: String) {
