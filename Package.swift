@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "ComposeLoaderTests", dependencies: ["ComposeLoader", "ComposeModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ComposeModel", "ComposeLoader"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "OCI", "CLinux"]),
     ],
     swiftLanguageModes: [.v6]
 )

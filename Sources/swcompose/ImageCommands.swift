@@ -183,10 +183,11 @@ struct ImagesCommand: ParsableCommand {
     func run() throws {
         let project = try global.load(selected: services).typed()
         let store = try storeOptions.store()
+        let stored = try store.list()
         var rows: [[String]] = []
         for name in project.services.keys.sorted() {
             guard let image = project.services[name]?.image, let ref = try? Reference(parsing: image) else { continue }
-            guard let listing = try store.list().first(where: { $0.reference == ref }) else { continue }
+            guard let listing = stored.first(where: { $0.reference == ref }) else { continue }
             rows.append([name, ref.familiarName, ref.tag ?? "<none>", String(listing.config.encoded.prefix(12)), ImageListCommand.human(listing.size)])
         }
         if quiet { Console.out(Set(rows.map { $0[3] }).sorted().map { $0 + "\n" }.joined()); return }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Testing
 @testable import ImageStore
@@ -78,7 +79,7 @@ struct PullTests {
                 if got != link { diffs.append("\(p): link \(got), want \(link)") }
             }
             if type == "char" || type == "block", let major = want["devmajor"] as? Int, let minor = want["devminor"] as? Int {
-                if st.st_rdev != UInt(cl_makedevForTests(major, minor)) { diffs.append("\(p): device \(st.st_rdev), want \(major):\(minor)") }
+                if st.st_rdev != cl_makedev(UInt32(major), UInt32(minor)) { diffs.append("\(p): device \(st.st_rdev), want \(major):\(minor)") }
             }
         }
         return diffs
@@ -243,10 +244,4 @@ struct PullTests {
         try await other.client().fetchBlob(try ref("busybox:schema2"), d, into: other.store.content)
         return try other.store.content.read(d.digest)
     }
-}
-
-func cl_makedevForTests(_ major: Int, _ minor: Int) -> UInt64 {
-    // glibc's makedev
-    let ma = UInt64(major), mi = UInt64(minor)
-    return ((ma & 0xfffff000) << 32) | ((ma & 0xfff) << 8) | ((mi & 0xffffff00) << 12) | (mi & 0xff)
 }
