@@ -113,7 +113,7 @@ public final class ImageStore: @unchecked Sendable {
                     }
                     events?(PullEvent(layer: layer.digest, size: layer.size, kind: .downloaded))
                     for i in missing {
-                        try self.unpackLayer(layer, diffID: config.rootfs.diff_ids[i], chain: chains[i], reference: ref)
+                        try self.unpackLayer(layer, diffID: config.rootfs.diff_ids[i], chain: chains[i], name: ref.name)
                     }
                     events?(PullEvent(layer: layer.digest, size: layer.size, kind: .unpacked))
                 }
@@ -124,7 +124,7 @@ public final class ImageStore: @unchecked Sendable {
         try content.put(data, digest: digest)
         let stored = ReferenceIndex.Entry(manifest: digest, index: indexDigest, config: manifest.config.digest,
                                           platform: platform.description, pulled: Date().timeIntervalSince1970)
-        try references.set(ref.description, stored)
+        try record([ref], stored)
         events?(PullEvent(layer: nil, size: 0, kind: .done))
         return Image(reference: ref, manifestDigest: digest, indexDigest: indexDigest, manifest: manifest, config: config,
                      configDigest: manifest.config.digest, layerDirectories: chains.map { layerDirectory($0) })
@@ -152,7 +152,7 @@ public final class ImageStore: @unchecked Sendable {
     /// Unpacks a verified blob into a fresh directory, checks its diff ID, then moves it into
     /// place in one rename; whoever renames first wins and the other copy is removed. A layer
     /// that fails leaves nothing.
-    func unpackLayer(_ layer: Descriptor, diffID: Digest, chain: Digest, reference: Reference) throws {
+    func unpackLayer(_ layer: Descriptor, diffID: Digest, chain: Digest, name: String) throws {
         let final = "\(root)/layers/\(chain.encoded)"
         let tmp = "\(root)/layers/.tmp-\(UUID().uuidString)"
         try FileSystem.makeDirectories(tmp + "/diff", mode: 0o755)
@@ -161,9 +161,9 @@ public final class ImageStore: @unchecked Sendable {
                 throw ImageStoreError("layer \(layer.digest): unsupported media type \(layer.mediaType)")
             }
             let r = try LayerUnpacker.unpack(blob: content.path(of: layer.digest), compression: compression,
-                                             into: tmp + "/diff", layer: "\(reference.name) \(layer.digest)")
+                                             into: tmp + "/diff", layer: "\(name) \(layer.digest)")
             guard r.diffID == diffID else {
-                throw ImageStoreError("layer \(layer.digest) of \(reference): its uncompressed content has digest \(r.diffID), the image config says \(diffID)")
+                throw ImageStoreError("layer \(layer.digest) of \(name): its uncompressed content has digest \(r.diffID), the image config says \(diffID)")
             }
             let meta = LayerInfo(diffID: diffID, blob: layer.digest, size: r.size, entries: r.entries)
             try FileSystem.writeDurably(try JSONEncoder().encode(meta), to: tmp + "/layer.json")
@@ -208,7 +208,8 @@ public final class ImageStore: @unchecked Sendable {
     }
 
     public struct Listing: Sendable {
-        public var reference: Reference
+        /// nil for an untagged image.
+        public var reference: Reference?
         public var manifest: Digest
         public var config: Digest
         public var created: String?
@@ -218,7 +219,8 @@ public final class ImageStore: @unchecked Sendable {
 
     public func list() throws -> [Listing] {
         try references.all().compactMap { name, e in
-            guard let ref = try? Reference(parsing: name) else { return nil }
+            let ref = Self.isIDKey(name) ? nil : try? Reference(parsing: name)
+            if ref == nil && !Self.isIDKey(name) { return nil }
             let config = try? JSONDecoder().decode(ImageConfiguration.self, from: try content.read(e.config))
             let chains = try Self.chainIDs(config?.rootfs.diff_ids ?? [])
             let size = chains.reduce(Int64(0)) { sum, c in
@@ -227,7 +229,7 @@ public final class ImageStore: @unchecked Sendable {
                 return sum + (info?.size ?? 0)
             }
             return Listing(reference: ref, manifest: e.manifest, config: e.config, created: config?.created, size: size)
-        }.sorted { $0.reference.description < $1.reference.description }
+        }.sorted { ($0.reference?.description ?? "~" + $0.config.description) < ($1.reference?.description ?? "~" + $1.config.description) }
     }
 
     /// Removes references; what no remaining image (nor `inUse`) needs is then deleted.
@@ -237,6 +239,31 @@ public final class ImageStore: @unchecked Sendable {
             guard try references.remove(r.description) else { throw ImageStoreError("No such image: \(r.familiarName)\(r.tag.map { ":" + $0 } ?? "")") }
         }
         return try prune(inUse: inUse)
+    }
+
+    /// `image rm`: each word is a name (only that name goes; the image stays while another
+    /// name points at it) or an image ID (all its names go; with several names, only `force`d,
+    /// as Docker does). Returns the names removed, then prunes.
+    @discardableResult
+    public func remove(words: [String], force: Bool = false, inUse: Set<Digest> = []) throws -> (untagged: [String], report: PruneReport) {
+        var untagged: [String] = []
+        for w in words {
+            let (names, entry) = try lookup(w)
+            let byID = (try? Reference(parsing: w)).map { !names.contains($0) } ?? true
+            if byID {
+                if names.count > 1 && !force {
+                    throw ImageStoreError("conflict: unable to delete \(w) (must be forced): the image is referenced by \(names.map(\.description).joined(separator: ", "))")
+                }
+                for (k, e) in try references.all() where e.config == entry.config {
+                    _ = try references.remove(k)
+                    untagged.append(k)
+                }
+            } else {
+                _ = try references.remove(names[0].description)
+                untagged.append(names[0].description)
+            }
+        }
+        return (untagged, try prune(inUse: inUse))
     }
 
     public struct PruneReport: Sendable {

@@ -54,6 +54,21 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) 
     }
 }
 
+/// Store errors as user errors, for synchronous store calls.
+func storeErrors<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as ImageStoreError { throw ComposeError(e.message) } catch let e as OCIError {
+        throw ComposeError(e.message)
+    }
+}
+
+/// `--platform`, or this machine's when nil.
+func parsePlatform(_ text: String?, context: String? = nil) throws -> Platform {
+    guard let text else { return .host }
+    do { return try Platform(parsing: text) } catch let e as OCIError {
+        throw ComposeError(context.map { "\($0): \(e.message)" } ?? e.message)
+    }
+}
+
 func parseReference(_ text: String) throws -> Reference {
     do { return try Reference(parsing: text) } catch let e as OCIError { throw ComposeError(e.message) }
 }
@@ -133,9 +148,7 @@ struct PullCommand: ParsableCommand {
             let pullPolicy = svc.pullPolicy ?? ""
             if pullPolicy == "build" || pullPolicy == "never" { continue }
             guard let image = svc.image, !image.isEmpty else { continue }  // builds, no image to pull
-            let platform = try svc.platform.map { p in
-                do { return try Platform(parsing: p) } catch { throw ComposeError("service \"\(name)\": \(error)") }
-            } ?? Platform.host
+            let platform = try parsePlatform(svc.platform, context: "service \"\(name)\"")
             jobs.append((name, try parseReference(image), platform))
         }
         let store = try storeOptions.store(), client = storeOptions.client()
@@ -206,7 +219,8 @@ func table(_ header: [String], _ rows: [[String]]) -> String {
 /// `swcompose image ls|pull|rm|prune`: the image store itself.
 struct ImageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "image", abstract: "Manage images",
-        subcommands: [ImageListCommand.self, ImagePullCommand.self, ImageRemoveCommand.self, ImagePruneCommand.self])
+        subcommands: [ImageListCommand.self, ImagePullCommand.self, ImageRemoveCommand.self, ImagePruneCommand.self,
+                      ImageLoadCommand.self, ImageSaveCommand.self])
 }
 
 struct ImageListCommand: ParsableCommand {
@@ -229,7 +243,7 @@ struct ImageListCommand: ParsableCommand {
         if digests { header.append("DIGEST") }
         header += ["IMAGE ID", "CREATED", "SIZE"]
         let rows = list.map { l -> [String] in
-            var r = [l.reference.familiarName, l.reference.tag ?? "<none>"]
+            var r = [l.reference?.familiarName ?? "<none>", l.reference?.tag ?? "<none>"]
             if digests { r.append(l.manifest.description) }
             r += [String(l.config.encoded.prefix(12)), l.created ?? "", Self.human(l.size)]
             return r
@@ -247,9 +261,7 @@ struct ImagePullCommand: ParsableCommand {
 
     func run() throws {
         let ref = try parseReference(image)
-        let p = try platform.map { text in
-            do { return try Platform(parsing: text) } catch let e as OCIError { throw ComposeError(e.message) }
-        } ?? Platform.host
+        let p = try parsePlatform(platform)
         let store = try storeOptions.store(), client = storeOptions.client()
         let printer = PullPrinter(name: ref.familiarName, quiet: quiet)
         let img = try runBlocking { try await store.pull(ref, platform: p, client: client, events: printer.event) }
@@ -260,14 +272,67 @@ struct ImagePullCommand: ParsableCommand {
 struct ImageRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images (and what only they used)", aliases: ["rmi"])
     @OptionGroup var storeOptions: StoreOptions
-    @Argument var images: [String]
+    @Flag(name: [.customShort("f"), .customLong("force")], help: "Remove an image given by ID even when several names point at it")
+    var force = false
+    @Argument(help: "Image names or IDs") var images: [String]
 
     func run() throws {
-        let refs = try images.map(parseReference)
         let store = try storeOptions.store()
-        let report = try runBlocking { try store.remove(refs) }
-        for r in refs { Console.out("Untagged: \(r)\n") }
+        let (untagged, report) = try storeErrors { try store.remove(words: images, force: force) }
+        for r in untagged { Console.out(r.hasPrefix("sha256:") ? "Deleted: \(r)\n" : "Untagged: \(r)\n") }
         for l in report.layers { Console.out("Deleted layer: \(l)\n") }
+    }
+}
+
+/// `swcompose image load`: images from a `docker save`/`podman save` archive or an OCI layout.
+struct ImageLoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "load",
+        abstract: "Load images from a docker save archive or an OCI image layout (tar, compressed tar or directory)")
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(name: [.customShort("i"), .customLong("input")], help: "Read from this file or directory instead of standard input")
+    var input: String?
+    @Option(name: .customLong("platform"), help: "os/arch[/variant] to load from multi-platform layouts (default: this machine's)")
+    var platform: String?
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing") var quiet = false
+
+    func run() throws {
+        if input == nil && isatty(0) != 0 {
+            throw ComposeError("requested load from stdin, but stdin is empty or a terminal: use -i FILE or redirect an archive")
+        }
+        let p = try parsePlatform(platform)
+        let store = try storeOptions.store()
+        let quiet = self.quiet
+        try storeErrors {
+            try store.load(from: input, platform: p) { l in
+                guard !quiet else { return }
+                if l.names.isEmpty { Console.out("Loaded image ID: \(l.config)\n") }
+                for n in l.names { Console.out("Loaded image: \(n.familiarName):\(n.tag ?? "latest")\n") }
+            }
+        }
+    }
+}
+
+/// `swcompose image save`: an archive any of docker, podman, skopeo and swcompose loads.
+struct ImageSaveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "save",
+        abstract: "Save images to a tar archive (OCI layout and docker save format in one) or an OCI layout directory")
+    @OptionGroup var storeOptions: StoreOptions
+    @Option(name: [.customShort("o"), .customLong("output")], help: "Write to this file (or directory, with --format directory) instead of standard output")
+    var output: String?
+    @Option(name: .customLong("format"), help: "tar (default) or directory")
+    var format: String = "tar"
+    @Argument(help: "Image names or IDs") var images: [String]
+
+    func run() throws {
+        guard let f = ImageStore.SaveFormat(rawValue: format == "dir" ? "directory" : format) else {
+            throw ValidationError("--format must be tar or directory, not \"\(format)\"")
+        }
+        if f == .directory && output == nil { throw ValidationError("--format directory needs -o DIRECTORY") }
+        if output == nil && isatty(1) != 0 {
+            throw ComposeError("refusing to write an archive to a terminal: use -o FILE or redirect standard output")
+        }
+        let store = try storeOptions.store()
+        try storeErrors { try store.save(images, to: output, format: f) }
     }
 }
 

@@ -96,7 +96,7 @@ struct PullTests {
         // The reference is recorded and resolves to the same image.
         let again = try s.store.image(try ref(tag))
         #expect(again?.manifestDigest == image.manifestDigest)
-        #expect(try s.store.list().map(\.reference.description) == [try ref(tag).description])
+        #expect(try s.store.list().map { $0.reference?.description } == [try ref(tag).description])
     }
 
     @Test func indexSelectsThePlatform() async throws {

@@ -14,10 +14,12 @@
   X(int, archive_read_support_filter_gzip, (struct archive *a), (a)) \
   X(int, archive_read_support_filter_zstd, (struct archive *a), (a)) \
   X(int, archive_read_support_filter_none, (struct archive *a), (a)) \
+  X(int, archive_read_support_filter_all, (struct archive *a), (a)) \
   X(int, archive_read_support_format_raw, (struct archive *a), (a)) \
   X(int, archive_read_support_format_tar, (struct archive *a), (a)) \
   X(int, archive_read_support_format_gnutar, (struct archive *a), (a)) \
   X(int, archive_read_open_filename, (struct archive *a, const char *f, size_t b), (a, f, b)) \
+  X(int, archive_read_open_fd, (struct archive *a, int fd, size_t b), (a, fd, b)) \
   X(int, archive_read_open, (struct archive *a, void *c, archive_open_callback *o, archive_read_callback *r, archive_close_callback *cl), (a, c, o, r, cl)) \
   X(int, archive_read_next_header, (struct archive *a, struct archive_entry **e), (a, e)) \
   X(la_ssize_t, archive_read_data, (struct archive *a, void *b, size_t n), (a, b, n)) \
