@@ -201,20 +201,24 @@ python3 bench/make-pull-image.py push --image "$IMAGE" --registry "127.0.0.1:$PO
   || die "pushing the image to 127.0.0.1:$PORT failed"
 
 # ---------------------------------------------------------------- tools
-# label|store dir|command (run by hyperfine -N, without a shell)|preparation after the clean
 D_SW=$STORES/swcompose D_PM=$STORES/podman D_SU=$STORES/skopeo-umoci
 D_LS=$STORES/limit-sequential D_LP=$STORES/limit-parallel
+# The machine limit: per layer blob, sha256sum and tar -xzf (gzip is a child of tar) into a
+# directory of its own; one layer after the other, or all five at once with the hash next to
+# the unpack.
 # shellcheck disable=SC2016  # $ in single quotes is for the sh -c inside
 LIMIT_SEQ="sh -c 'for b in $LAYERS_DIR/*.tar.gz; do d=$D_LS/\$(basename \$b .tar.gz); mkdir -p \$d && sha256sum \$b >/dev/null && tar --numeric-owner -xzf \$b -C \$d || exit 1; done'"
 # shellcheck disable=SC2016
 LIMIT_PAR="sh -c 'p=; for b in $LAYERS_DIR/*.tar.gz; do (d=$D_LP/\$(basename \$b .tar.gz); mkdir -p \$d && { sha256sum \$b >/dev/null & h=\$!; tar --numeric-owner -xzf \$b -C \$d && wait \$h; }) & p=\"\$p \$!\"; done; r=0; for i in \$p; do wait \$i || r=1; done; exit \$r'"
-TOOLS=(
-  "swcompose|$D_SW|${CLEAN_ENV[*]} $SW image pull --root $D_SW -q $REF|"
-  "podman pull|$D_PM|${CLEAN_ENV[*]} TMPDIR=$D_PM/tmp podman --root $D_PM/root --runroot $D_PM/run --tmpdir $D_PM/libpod --events-backend none --cgroup-manager cgroupfs --storage-driver overlay pull --tls-verify=false -q $REF|mkdir -p $D_PM/tmp"
-  "skopeo copy + umoci unpack|$D_SU|${CLEAN_ENV[*]} sh -c 'skopeo copy --src-tls-verify=false docker://$REF oci:$D_SU/oci:latest && umoci unpack --image $D_SU/oci:latest $D_SU/bundle'|"
-  "limit, sequential|$D_LS|$LIMIT_SEQ|"
-  "limit, layers in parallel|$D_LP|$LIMIT_PAR|"
-)
+# Per tool: label, store dir, command (run by hyperfine -N, i.e. without a shell), and what
+# to do after the clean before each run.
+LABELS=() DIRS=() CMDS=() PREPS=()
+tool() { LABELS+=("$1"); DIRS+=("$2"); CMDS+=("$3"); PREPS+=("$4"); }
+tool "swcompose" "$D_SW" "${CLEAN_ENV[*]} $SW image pull --root $D_SW -q $REF" ""
+tool "podman pull" "$D_PM" "${CLEAN_ENV[*]} TMPDIR=$D_PM/tmp podman --root $D_PM/root --runroot $D_PM/run --tmpdir $D_PM/libpod --events-backend none --cgroup-manager cgroupfs --storage-driver overlay pull --tls-verify=false -q $REF" "mkdir -p $D_PM/tmp"
+tool "skopeo copy + umoci unpack" "$D_SU" "${CLEAN_ENV[*]} sh -c 'skopeo copy --src-tls-verify=false docker://$REF oci:$D_SU/oci:latest && umoci unpack --image $D_SU/oci:latest $D_SU/bundle'" "mkdir -p $D_SU"
+tool "limit, sequential" "$D_LS" "$LIMIT_SEQ" ""
+tool "limit, layers in parallel" "$D_LP" "$LIMIT_PAR" ""
 
 # One line per tool: label, command, status (ok|fail), hyperfine json or error, check.
 : >"$ROWS"
@@ -244,8 +248,8 @@ BUSY=$(pgrep -c -x swift-frontend || true)
 if awk -v l="${LOAD_BEFORE%% *}" -v n="$(nproc)" 'BEGIN{exit !(l > n / 2)}'; then
   say "warning: load average $LOAD_BEFORE on $(nproc) cores: numbers will be noisy"
 fi
-for tool in "${TOOLS[@]}"; do
-  IFS='|' read -r label dir cmd prep <<<"$tool"
+for i in "${!LABELS[@]}"; do
+  label=${LABELS[$i]} dir=${DIRS[$i]} cmd=${CMDS[$i]} prep=${PREPS[$i]}
   slug=$(printf '%s' "$label" | tr -c 'A-Za-z0-9.\n-' '_')
   prepare="bench/pull.sh __clean $dir${prep:+ && $prep}"
   say "$label: one checked run"

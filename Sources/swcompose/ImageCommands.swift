@@ -73,33 +73,16 @@ func parseReference(_ text: String) throws -> Reference {
     do { return try Reference(parsing: text) } catch let e as OCIError { throw ComposeError(e.message) }
 }
 
-/// Prints pull progress: a line per layer event (no terminal animation yet).
-final class PullPrinter: @unchecked Sendable {
-    let quiet: Bool
-    let name: String
-    private let lock = NSLock()
-    private var lastPercent: [Digest: Int] = [:]
-    init(name: String, quiet: Bool) { self.name = name; self.quiet = quiet }
+/// `--progress` and `-q` of the commands that pull.
+struct ProgressOptions: ParsableArguments {
+    @Option(name: .customLong("progress"), help: "Progress output: auto, tty, plain or quiet (default: auto)")
+    var progress: String = "auto"
 
-    func event(_ e: ImageStore.PullEvent) {
-        guard !quiet, let layer = e.layer else { return }
-        let short = String(layer.encoded.prefix(12))
-        switch e.kind {
-        case .layerCached: Console.err("\(name) \(short): already present\n")
-        case .downloading(let got):
-            // A line per quarter, on a pipe; enough to see that it moves.
-            let pct = e.size > 0 ? Int(got * 100 / e.size) : 100
-            let show = lock.withLock { () -> Bool in
-                let last = lastPercent[layer] ?? -1
-                guard pct / 25 > last / 25 || last < 0 else { return false }
-                lastPercent[layer] = pct
-                return true
-            }
-            if show { Console.err("\(name) \(short): downloading \(got)/\(e.size) bytes\n") }
-        case .downloaded: Console.err("\(name) \(short): verified\n")
-        case .unpacked: Console.err("\(name) \(short): unpacked\n")
-        default: break
+    func mode(quiet: Bool) throws -> ProgressMode {
+        guard let m = ProgressMode(rawValue: progress) else {
+            throw ValidationError("--progress must be one of \(ProgressMode.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(progress)\"")
         }
+        return quiet ? .quiet : m
     }
 }
 
@@ -114,6 +97,8 @@ struct PullCommand: ParsableCommand {
 
     @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Pull without printing progress")
     var quiet = false
+
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Flag(name: .customLong("ignore-pull-failures"), help: "Pull what can be pulled and ignore images that fail")
     var ignorePullFailures = false
@@ -152,7 +137,7 @@ struct PullCommand: ParsableCommand {
             jobs.append((name, try parseReference(image), platform))
         }
         let store = try storeOptions.store(), client = storeOptions.client()
-        let quiet = self.quiet, ignore = ignorePullFailures
+        let board = ProgressBoard(mode: try progressOptions.mode(quiet: quiet)), ignore = ignorePullFailures
         let onlyMissing = policy == "missing"
         let work = jobs
         let failures = try runBlocking { () -> [String] in
@@ -160,12 +145,13 @@ struct PullCommand: ParsableCommand {
                 for job in work {
                     group.addTask {
                         if onlyMissing, (try? store.image(job.ref)) ?? nil != nil { return nil }
-                        let printer = PullPrinter(name: job.service, quiet: quiet)
+                        let printer = PullPrinter(name: job.service, board: board)
+                        printer.start()
                         do {
-                            let img = try await store.pull(job.ref, platform: job.platform, client: client, events: printer.event)
-                            if !quiet { Console.err("\(job.service): pulled \(job.ref) (\(img.manifestDigest))\n") }
+                            _ = try await store.pull(job.ref, platform: job.platform, client: client, events: printer.event)
                             return nil
                         } catch {
+                            printer.failed()
                             let message = "\(job.service): pull \(job.ref) failed: \(error)"
                             if !ignore { throw ComposeError(message) }
                             return message
@@ -173,7 +159,13 @@ struct PullCommand: ParsableCommand {
                     }
                 }
                 var out: [String] = []
-                for try await f in group { if let f { out.append(f) } }
+                do {
+                    for try await f in group { if let f { out.append(f) } }
+                } catch {
+                    board.finish()
+                    throw error
+                }
+                board.finish()
                 return out
             }
         }
@@ -257,14 +249,23 @@ struct ImagePullCommand: ParsableCommand {
     @OptionGroup var storeOptions: StoreOptions
     @Option(name: .customLong("platform"), help: "os/arch[/variant] (default: this machine's)") var platform: String?
     @Flag(name: [.customShort("q"), .customLong("quiet")]) var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
     @Argument var image: String
 
     func run() throws {
         let ref = try parseReference(image)
         let p = try parsePlatform(platform)
         let store = try storeOptions.store(), client = storeOptions.client()
-        let printer = PullPrinter(name: ref.familiarName, quiet: quiet)
-        let img = try runBlocking { try await store.pull(ref, platform: p, client: client, events: printer.event) }
+        let board = ProgressBoard(mode: try progressOptions.mode(quiet: quiet))
+        let printer = PullPrinter(name: ref.familiarName, board: board)
+        printer.start()
+        let img: ImageStore.Image
+        do { img = try runBlocking { try await store.pull(ref, platform: p, client: client, events: printer.event) } } catch {
+            printer.failed()
+            board.finish()
+            throw error
+        }
+        board.finish()
         Console.out("\(ref)@\(img.manifestDigest)\n")
     }
 }
