@@ -15,6 +15,8 @@ public final class RegistryClient: @unchecked Sendable {
         public var attempts = 4
         /// First retry delay in seconds; doubled each time.
         public var backoff = 0.25
+        /// Where credential helpers are looked for (`PATH`) and what they run with.
+        public var environment: [String: String] = ProcessInfo.processInfo.environment
         public init(configFile: String) { self.configFile = configFile }
     }
 
@@ -25,6 +27,7 @@ public final class RegistryClient: @unchecked Sendable {
     /// Bearer tokens by host and scope; `basic` marks hosts that asked for Basic auth.
     private var tokens: [String: String] = [:]
     private var basic: Set<String> = []
+    private var logins: [String: Credentials?] = [:]
 
     public init(options: Options) { self.options = options }
 
@@ -127,7 +130,7 @@ public final class RegistryClient: @unchecked Sendable {
             if let range, range > 0 { req.setValue("bytes=\(range)-", forHTTPHeaderField: "Range") }
             if let t = lock.withLock({ tokens[host + " " + scope] }) {
                 req.setValue("Bearer \(t)", forHTTPHeaderField: "Authorization")
-            } else if lock.withLock({ basic.contains(host) }), let c = try credentials(domain) {
+            } else if lock.withLock({ basic.contains(host) }), let c = try await credentials(domain) {
                 req.setValue("Basic " + Data("\(c.username):\(c.password)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
             }
             let (resp, body) = try await http.send(req, sink: sink)
@@ -138,7 +141,7 @@ public final class RegistryClient: @unchecked Sendable {
                 continue
             }
             if resp.status == 401 {
-                throw ImageStoreError(try credentials(domain) == nil
+                throw ImageStoreError(try await credentials(domain) == nil
                     ? "unauthorized: \(url.absoluteString) needs a login (HTTP 401); run `swcompose login \(domain)`"
                     : "unauthorized: \(url.absoluteString) refused the credentials (HTTP 401); check `swcompose login \(domain)`")
             }
@@ -147,9 +150,19 @@ public final class RegistryClient: @unchecked Sendable {
         }
     }
 
-    func credentials(_ domain: String) throws -> Credentials? {
+    /// The login for `domain`, looked up once per client. A credential helper is a program
+    /// that may take a while, so the lookup runs on a thread of its own, not on the pool.
+    func credentials(_ domain: String) async throws -> Credentials? {
         if let c = options.credentials { return c }
-        return try Credentials.lookup(host: domain, configFile: options.configFile)
+        if let known = lock.withLock({ logins[domain] }) { return known }
+        let file = options.configFile, environment = options.environment
+        let found: Credentials? = try await withCheckedThrowingContinuation { k in
+            Thread {
+                k.resume(with: Result { try Credentials.lookup(host: domain, configFile: file, environment: environment) })
+            }.start()
+        }
+        lock.withLock { logins[domain] = .some(found) }
+        return found
     }
 
     /// Whether `credentials` are accepted by the registry of `domain` (what `login` checks).
@@ -165,7 +178,7 @@ public final class RegistryClient: @unchecked Sendable {
     private func authenticate(_ domain: String, challenge: String, scope: String, url: URL) async throws {
         let host = Self.endpointHost(domain)
         let (scheme, params) = Self.parseChallenge(challenge)
-        let creds = try credentials(domain)
+        let creds = try await credentials(domain)
         switch scheme.lowercased() {
         case "bearer":
             guard let realm = params["realm"], var comps = URLComponents(string: realm) else {

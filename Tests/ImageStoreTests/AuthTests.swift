@@ -63,12 +63,12 @@ struct CredentialsTests {
     @Test func storeKeepsOtherKeysAndRemoves() throws {
         let s = try StoreScratch()
         try FileManager.default.createDirectory(atPath: s.path + "/docker", withIntermediateDirectories: true)
-        try Data(#"{"auths":{"other:5000":{"auth":"dTpw"}},"credsStore":"x"}"#.utf8).write(to: URL(fileURLWithPath: s.configFile))
+        try Data(#"{"auths":{"other:5000":{"auth":"dTpw"}},"detachKeys":"ctrl-x"}"#.utf8).write(to: URL(fileURLWithPath: s.configFile))
         try Credentials.store(Credentials(username: "a", password: "b:c"), host: "docker.io", configFile: s.configFile)
         #expect(try Credentials.lookup(host: "docker.io", configFile: s.configFile) == Credentials(username: "a", password: "b:c"))
         #expect(try Credentials.lookup(host: "other:5000", configFile: s.configFile) == Credentials(username: "u", password: "p"))
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.configFile))) as? [String: Any]
-        #expect(json?["credsStore"] as? String == "x")
+        #expect(json?["detachKeys"] as? String == "ctrl-x")
         #expect((json?["auths"] as? [String: Any])?[Credentials.dockerHubKey] != nil)
         try Credentials.store(nil, host: "docker.io", configFile: s.configFile)
         #expect(try Credentials.lookup(host: "docker.io", configFile: s.configFile) == nil)
