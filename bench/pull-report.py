@@ -69,6 +69,12 @@ out += [
     f"- {E['V_HF']}, `-N`, 1 warm-up run and {E['RUNS']} timed runs per tool; before each run "
     "`--prepare` removes the tool's store (unmounting anything below it first) and runs `sync`, "
     "so every run starts from an empty store with no dirty pages left from the last one",
+    "- old stores are moved aside, not deleted, before a run; they are deleted "
+    + ("at the end" if E["KEEP_TRASH"] else "after each tool's runs")
+    + (f", and a tool starts only once the last deletion is {E['SETTLE']} s old: this disk is ext4 "
+       "without a journal, whose inode allocator skips (scanning) inodes deleted less than 60 s ago, "
+       "which made unpacking right after a deletion 3-6× slower for every tool"
+       if E["SETTLE"] != "0" else ""),
     f"- the image `{E['REF']}` is in a local registry ({E['V_REGISTRY']}, filesystem storage, "
     "plain HTTP on loopback); its blobs are in the page cache, as are the machine limit's",
     "- ratio: a peer's mean time / swcompose's (above 1: swcompose is faster); "
@@ -85,7 +91,8 @@ for label in order:
         out.append(f"| {cell(label)} | **failed**: {cell(r['value'])} | | | |")
         continue
     cpu = f"{fmt(r['user'])} + {fmt(r['system'])}" if r["user"] is not None else "—"
-    out.append(f"| {cell(label)} | {fmt(r['mean'])} ± {fmt(r['sd'])} ({r['n']} runs) | "
+    sd = f" ± {fmt(r['sd'])}" if r["sd"] is not None else ""
+    out.append(f"| {cell(label)} | {fmt(r['mean'])}{sd} ({r['n']} runs) | "
                f"{fmt(r['min'])} … {fmt(r['max'])} | {cpu} | {ratio_text(label)} |")
 
 out += ["", "## Aims", ""]

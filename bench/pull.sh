@@ -30,28 +30,54 @@ P=$ROOT/.build-bench/pull
 say() { printf '[bench pull] %s\n' "$*" >&2; }
 die() { printf '[bench pull] error: %s\n' "$*" >&2; exit 1; }
 
-# ---------------------------------------------------------------- store cleaner
-# `bench/pull.sh __clean DIR...` (hyperfine's --prepare and the exit trap): unmounts whatever
-# is mounted at or below each DIR (deepest first), removes DIR, then syncs so that one run's
-# dirty pages are not written back during the next. Only directories under .build-bench/pull/.
+# ---------------------------------------------------------------- stores and their removal
+# `bench/pull.sh __clean DIR... [--mkdir DIR...]` (hyperfine's --prepare, and after tools):
+# unmounts whatever is mounted at or below each DIR (deepest first), moves DIR into TRASH
+# (one rename), then syncs so that one run's dirty pages are not written back during the
+# next. Only directories under .build-bench/pull/.
+#
+# Stores are not deleted before a run but only after a tool's runs (or all at the end, when
+# there is room), and the next tool waits until the deletion is BENCH_SETTLE seconds old: on
+# ext4 without a journal (this VM's disk) the inode allocator skips inodes deleted less than
+# 60 s ago (fs/ext4/ialloc.c, recently_deleted(); 360 s while their inode table is dirty),
+# scanning for each new file, which made every cold unpack 3-6× slower right after the last
+# store was removed. Nobody pulls right after deleting 10,000 files, so the numbers leave it out.
+TRASH=$P/trash
+STAMP=$P/deleted-at
 clean_dirs() {
   local dir mnt
   for dir in "$@"; do
     case $dir in "$P"/?*) ;; *) die "__clean: $dir is not under $P" ;; esac
     case $dir in *..*) die "__clean: $dir has .." ;; esac
-    # mountinfo field 5 is the mount point, with space, tab, newline and \ octal-escaped.
+    # mountinfo field 5 is the mount point (space, tab, newline and \ octal-escaped).
     while read -r mnt; do
+      [ -n "$mnt" ] || continue
       umount "$mnt" 2>/dev/null || umount -l "$mnt" || die "__clean: cannot unmount $mnt"
-    done < <(awk '{ print $5 }' /proc/self/mountinfo | while read -r m; do printf '%b\n' "$m"; done |
-             awk -v d="$dir" 'index($0, d) == 1 && (length($0) == length(d) || substr($0, length(d) + 1, 1) == "/")' |
-             awk '{ print length($0) "\t" $0 }' | sort -rn | cut -f2-)
-    rm -rf -- "$dir"
+    done < <(awk -v d="$dir" '{ m = $5; gsub(/\\040/, " ", m) }
+                 index(m, d) == 1 && (length(m) == length(d) || substr(m, length(d) + 1, 1) == "/") {
+                   print length(m) "\t" m }' /proc/self/mountinfo | sort -rn | cut -f2-)
+    if [ -e "$dir" ]; then
+      mkdir -p "$TRASH"
+      mv -- "$dir" "$TRASH/${dir##*/}.$(date +%s%N)"
+    fi
   done
   sync
 }
-if [ "${1:-}" = __clean ]; then
+empty_trash() {
+  [ -d "$TRASH" ] || return 0
+  rm -rf -- "$TRASH"
+  sync
+  date +%s >"$STAMP"
+}
+if [ "${1:-}" = __clean ]; then  # __clean DIR... [--mkdir DIR...]: also makes these afterwards
   shift
-  clean_dirs "$@"
+  dirs=() made=()
+  while [ $# -gt 0 ] && [ "$1" != --mkdir ]; do dirs+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && made=("$@")
+  clean_dirs "${dirs[@]}"
+  for dir in "${made[@]}"; do
+    case $dir in "$P"/?*) mkdir -p -- "$dir" ;; *) die "__clean: $dir is not under $P" ;; esac
+  done
   exit 0
 fi
 [ $# -eq 0 ] || die "usage: bench/pull.sh (no arguments; see the environment variables in its header)"
@@ -97,6 +123,7 @@ cleanup() {
   local rc=$?
   set +e
   [ -d "$STORES" ] && clean_dirs "$STORES" >/dev/null 2>&1
+  empty_trash
   if [ -n "$REG_STARTED" ]; then scripts/test-registry.sh stop "$REG" >/dev/null 2>&1 || say "warning: could not stop the registry in $REG"; fi
   [ -n "$CI_CACHE_NEW" ] && rm -rf -- "$CI_CACHE_NEW"
   exit $rc
@@ -107,8 +134,33 @@ trap 'exit 143' TERM
 
 mkdir -p "$P" bench/results
 [ -d "$STORES" ] && clean_dirs "$STORES"
+empty_trash
 rm -rf "$WORK"
 mkdir -p "$WORK/json" "$WORK/probe" "$STORES"
+
+# See "stores and their removal" above: wait where deleting files slows down creating them.
+dev=$(df --output=source "$P" | tail -n 1)
+if [ -n "${BENCH_SETTLE:-}" ]; then
+  SETTLE=$BENCH_SETTLE
+elif [ "$(cat "/sys/fs/ext4/${dev##*/}/journal_task" 2>/dev/null)" = "<none>" ]; then
+  SETTLE=61
+else
+  SETTLE=0
+fi
+case $SETTLE in ''|*[!0-9]*) die "BENCH_SETTLE must be a number of seconds, not '$SETTLE'" ;; esac
+settle() {
+  local left
+  [ -f "$STAMP" ] || return 0
+  left=$(( $(cat "$STAMP") + SETTLE - $(date +%s) ))
+  [ "$left" -gt 0 ] || return 0
+  say "waiting ${left} s: files were deleted less than $SETTLE s ago (ext4 without a journal on ${dev})"
+  sleep "$left"
+}
+# Room to keep every run's store until the end (about 350 MB each, 5 tools, RUNS + 2 runs)?
+need_mb=$(( 5 * (RUNS + 2) * 400 + 4096 ))
+avail_mb=$(df --output=avail -BM "$P" | tail -n 1 | tr -dc 0-9)
+KEEP_TRASH=
+[ "$avail_mb" -gt "$need_mb" ] && KEEP_TRASH=1
 
 # ---------------------------------------------------------------- swcompose
 if [ -n "${SWCOMPOSE_BIN:-}" ]; then
@@ -179,6 +231,7 @@ if [ ! -d "$ROOTFS" ]; then
          "$ROOTFS.tmp"/var/lib/apt/lists/* "$ROOTFS.tmp"/dev/* "$ROOTFS.tmp"/tmp/*
   if grep -q " $ROOTFS.tmp" /proc/self/mountinfo; then clean_dirs "$ROOTFS.tmp"; die "debootstrap left mounts below $ROOTFS.tmp"; fi
   mv "$ROOTFS.tmp" "$ROOTFS"
+  date +%s >"$STAMP"  # debootstrap and the rm -rf above deleted files
 fi
 if [ ! -f "$IMAGE/image.json" ]; then
   say "building the image from $ROOTFS into $IMAGE"
@@ -210,13 +263,13 @@ D_LS=$STORES/limit-sequential D_LP=$STORES/limit-parallel
 LIMIT_SEQ="sh -c 'for b in $LAYERS_DIR/*.tar.gz; do d=$D_LS/\$(basename \$b .tar.gz); mkdir -p \$d && sha256sum \$b >/dev/null && tar --numeric-owner -xzf \$b -C \$d || exit 1; done'"
 # shellcheck disable=SC2016
 LIMIT_PAR="sh -c 'p=; for b in $LAYERS_DIR/*.tar.gz; do (d=$D_LP/\$(basename \$b .tar.gz); mkdir -p \$d && { sha256sum \$b >/dev/null & h=\$!; tar --numeric-owner -xzf \$b -C \$d && wait \$h; }) & p=\"\$p \$!\"; done; r=0; for i in \$p; do wait \$i || r=1; done; exit \$r'"
-# Per tool: label, store dir, command (run by hyperfine -N, i.e. without a shell), and what
-# to do after the clean before each run.
+# Per tool: label, store dir, command (run by hyperfine -N, i.e. without a shell), and a
+# directory to make after the clean before each run (or "").
 LABELS=() DIRS=() CMDS=() PREPS=()
 tool() { LABELS+=("$1"); DIRS+=("$2"); CMDS+=("$3"); PREPS+=("$4"); }
 tool "swcompose" "$D_SW" "${CLEAN_ENV[*]} $SW image pull --root $D_SW -q $REF" ""
-tool "podman pull" "$D_PM" "${CLEAN_ENV[*]} TMPDIR=$D_PM/tmp podman --root $D_PM/root --runroot $D_PM/run --tmpdir $D_PM/libpod --events-backend none --cgroup-manager cgroupfs --storage-driver overlay pull --tls-verify=false -q $REF" "mkdir -p $D_PM/tmp"
-tool "skopeo copy + umoci unpack" "$D_SU" "${CLEAN_ENV[*]} sh -c 'skopeo copy --src-tls-verify=false docker://$REF oci:$D_SU/oci:latest && umoci unpack --image $D_SU/oci:latest $D_SU/bundle'" "mkdir -p $D_SU"
+tool "podman pull" "$D_PM" "${CLEAN_ENV[*]} TMPDIR=$D_PM/tmp podman --root $D_PM/root --runroot $D_PM/run --tmpdir $D_PM/libpod --events-backend none --cgroup-manager cgroupfs --storage-driver overlay pull --tls-verify=false -q $REF" "$D_PM/tmp"
+tool "skopeo copy + umoci unpack" "$D_SU" "${CLEAN_ENV[*]} sh -c 'skopeo copy --src-tls-verify=false docker://$REF oci:$D_SU/oci:latest && umoci unpack --image $D_SU/oci:latest $D_SU/bundle'" "$D_SU"
 tool "limit, sequential" "$D_LS" "$LIMIT_SEQ" ""
 tool "limit, layers in parallel" "$D_LP" "$LIMIT_PAR" ""
 
@@ -251,15 +304,16 @@ fi
 for i in "${!LABELS[@]}"; do
   label=${LABELS[$i]} dir=${DIRS[$i]} cmd=${CMDS[$i]} prep=${PREPS[$i]}
   slug=$(printf '%s' "$label" | tr -c 'A-Za-z0-9.\n-' '_')
-  prepare="bench/pull.sh __clean $dir${prep:+ && $prep}"
+  prepare="bench/pull.sh __clean $dir${prep:+ --mkdir $prep}"
+  [ -n "$KEEP_TRASH" ] || empty_trash
+  settle
   say "$label: one checked run"
-  sh -c "$prepare" || die "preparing for $label failed: $prepare"
+  $prepare || die "preparing for $label failed: $prepare"
   # shellcheck disable=SC2086  # split like hyperfine -N does; the sh -c commands need eval
   if ! eval "$cmd" >"$WORK/probe/$slug.out" 2>"$WORK/probe/$slug.err"; then
     msg=$(grep -v '^\s*$' "$WORK/probe/$slug.err" | tail -n 3 | tr '\n' ' ' | cut -c1-300)
     row "$label" "$cmd" fail "exit non-zero: $msg" ""
     say "$label failed: $msg"
-    clean_dirs "$dir"
     continue
   fi
   check=$(check_result "$label" "$dir")
@@ -274,11 +328,13 @@ for i in "${!LABELS[@]}"; do
   fi
   clean_dirs "$dir"
 done
+clean_dirs "$STORES"
+empty_trash
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
 version() { "$@" 2>&1 | head -n 1; }
-export ROWS RESULT DATE BUILD BUSY LOAD_BEFORE LOAD_AFTER RUNS IMAGE REF
+export ROWS RESULT DATE BUILD BUSY LOAD_BEFORE LOAD_AFTER RUNS IMAGE REF SETTLE KEEP_TRASH
 export SW_VERSION="swcompose $(version "$SW" --version)"
 export V_PODMAN=$(version podman --version) V_SKOPEO=$(version skopeo --version) V_UMOCI=$(version umoci --version)
 export V_TAR=$(version tar --version) V_GZIP=$(version gzip --version) V_SHA=$(version sha256sum --version)

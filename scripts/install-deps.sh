@@ -14,6 +14,9 @@ command -v make >/dev/null 2>&1 || need+=(make)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 [ -x /bin/busybox ] || need+=(busybox-static)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+# The TLS tests make a private CA and certificates; gzip compresses a test archive.
+[ -x /usr/bin/openssl ] || need+=(openssl)
+command -v gzip >/dev/null 2>&1 || need+=(gzip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "install as root: apt-get install ${need[*]}" >&2; exit 1; fi
   echo "installing ${need[*]}" >&2

@@ -1,5 +1,6 @@
 import CCrypto
 import Foundation
+import Synchronization
 
 /// A small HTTP/1.1 client over POSIX sockets, with TLS from OpenSSL (certificates checked
 /// against the system's CAs, or `SSL_CERT_FILE`; host names verified). It does what the
@@ -38,8 +39,21 @@ final class HTTPClient: @unchecked Sendable {
         var description: String { "\(url): \(reason)" }
     }
 
+    /// How TLS to one host is checked: against the system's CAs plus `caFiles`, presenting
+    /// a client certificate when given; `verify` false for insecure registries, as Docker.
+    struct TLSPolicy: Hashable, Sendable {
+        var verify = true
+        var caFiles: [String] = []
+        var clientCertificate: String?
+        var clientKey: String?
+    }
+
     static let userAgent = "swcompose/0.1"
     var timeoutSeconds = 60
+    /// The TLS policy for `host` or `host:port` (redirect targets included).
+    let tlsPolicy: @Sendable (String) -> TLSPolicy
+
+    init(tlsPolicy: @escaping @Sendable (String) -> TLSPolicy = { _ in TLSPolicy() }) { self.tlsPolicy = tlsPolicy }
 
     /// Sends `request` on a thread of its own; a 2xx body goes to `sink` as it arrives, any
     /// other body (up to 64 KiB) is returned for the error message.
@@ -76,7 +90,8 @@ final class HTTPClient: @unchecked Sendable {
             throw ImageStoreError("unsupported URL \(url.absoluteString)")
         }
         let port = url.port ?? (scheme == "https" ? 443 : 80)
-        let conn = try Connection(host: host, port: port, tls: scheme == "https", timeout: timeoutSeconds, url: url.absoluteString)
+        let conn = try Connection(host: host, port: port, tls: scheme == "https" ? tlsPolicy(url.port.map { "\(host):\($0)" } ?? host) : nil,
+                                  timeout: timeoutSeconds, url: url.absoluteString)
         defer { conn.close() }
 
         // The path as written (URL.path drops a trailing slash, and `/v2/` must keep it).
@@ -125,21 +140,37 @@ private final class Connection {
     var start = 0, end = 0
     var closed = false
 
-    /// One TLS context for the process (OpenSSL contexts are thread-safe once set up).
-    final class TLSContext: @unchecked Sendable {
-        let result: Result<OpaquePointer, ImageStoreError>
-        init() {
+    /// One OpenSSL context per TLS policy, made once and kept for the process (contexts are
+    /// thread-safe once set up).
+    private static let contexts = Mutex<[HTTPClient.TLSPolicy: OpaquePointer]>([:])
+
+    static func context(for policy: HTTPClient.TLSPolicy) throws -> OpaquePointer {
+        try contexts.withLock { cache in
+            if let c = cache[policy] { return c }
             var err = [CChar](repeating: 0, count: 512)
-            guard sw_ssl_load(&err, err.count) == 0 else { result = .failure(ImageStoreError(String(cString: err))); return }
-            guard let ctx = sw_SSL_CTX_new(sw_TLS_client_method()) else { result = .failure(ImageStoreError("TLS: cannot create a context")); return }
+            guard sw_ssl_load(&err, err.count) == 0 else { throw ImageStoreError(String(cString: err)) }
+            guard let ctx = sw_SSL_CTX_new(sw_TLS_client_method()) else { throw ImageStoreError("TLS: cannot create a context") }
             sw_SSL_CTX_set_default_verify_paths(ctx)
-            sw_SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
-            result = .success(ctx)
+            for ca in policy.caFiles where sw_SSL_CTX_load_verify_locations(ctx, ca, nil) != 1 {
+                sw_SSL_CTX_free(ctx)
+                throw ImageStoreError("TLS: cannot read the CA certificate \(ca): \(sslError())")
+            }
+            if let cert = policy.clientCertificate, let key = policy.clientKey {
+                guard sw_SSL_CTX_use_certificate_chain_file(ctx, cert) == 1,
+                      sw_SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) == 1,
+                      sw_SSL_CTX_check_private_key(ctx) == 1 else {
+                    let why = sslError()
+                    sw_SSL_CTX_free(ctx)
+                    throw ImageStoreError("TLS: cannot use the client certificate \(cert) with key \(key): \(why)")
+                }
+            }
+            sw_SSL_CTX_set_verify(ctx, policy.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
+            cache[policy] = ctx
+            return ctx
         }
     }
-    static let sslContext = TLSContext()
 
-    init(host: String, port: Int, tls: Bool, timeout: Int, url: String) throws {
+    init(host: String, port: Int, tls: HTTPClient.TLSPolicy?, timeout: Int, url: String) throws {
         self.url = url
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -173,16 +204,14 @@ private final class Connection {
             throw HTTPClient.TransportError(url: url, reason: "cannot connect to \(host):\(port): \(String(cString: strerror(lastErr)))")
         }
         self.fd = fd
-        if tls {
+        if let tls {
             let ctx: OpaquePointer
-            switch Self.sslContext.result {
-            case .success(let c): ctx = c
-            case .failure(let e): Glibc.close(fd); throw e
-            }
+            do { ctx = try Self.context(for: tls) } catch { Glibc.close(fd); throw error }
             guard let s = sw_SSL_new(ctx) else { Glibc.close(fd); throw ImageStoreError("TLS: cannot create a session") }
             ssl = s
             sw_SSL_set_fd(s, fd)
-            _ = sw_SSL_set_sni(s, host)
+            // No SNI for an IP address (RFC 6066); OpenSSL 3 matches IP names against IP SANs.
+            if !Self.isIPAddress(host) { _ = sw_SSL_set_sni(s, host) }
             sw_SSL_set1_host(s, host)
             if sw_SSL_connect(s) != 1 {
                 let verify = sw_SSL_get_verify_result(s)
@@ -191,6 +220,11 @@ private final class Connection {
                 throw HTTPClient.TransportError(url: url, reason: "TLS handshake with \(host):\(port) failed: \(why)")
             }
         }
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     static func sslError() -> String {

@@ -15,13 +15,18 @@ public final class RegistryClient: @unchecked Sendable {
         public var attempts = 4
         /// First retry delay in seconds; doubled each time.
         public var backoff = 0.25
+        /// Whether loopback registries count as insecure without being listed (Docker's rule).
+        public var loopbackIsInsecure = true
+        /// Per-registry TLS files, Docker's layout: `DIR/HOST[:PORT]/*.crt` are extra CA
+        /// certificates, `*.cert` with the `*.key` of the same name a client certificate.
+        public var certsDirectories = ["/etc/swcompose/certs.d", "/etc/docker/certs.d"]
         /// Where credential helpers are looked for (`PATH`) and what they run with.
         public var environment: [String: String] = ProcessInfo.processInfo.environment
         public init(configFile: String) { self.configFile = configFile }
     }
 
     let options: Options
-    let http = HTTPClient()
+    let http: HTTPClient
     private let lock = NSLock()
     private var bases: [String: URL] = [:]
     /// Bearer tokens by host and scope; `basic` marks hosts that asked for Basic auth.
@@ -29,7 +34,29 @@ public final class RegistryClient: @unchecked Sendable {
     private var basic: Set<String> = []
     private var logins: [String: Credentials?] = [:]
 
-    public init(options: Options) { self.options = options }
+    public init(options: Options) {
+        self.options = options
+        let dirs = options.certsDirectories, insecure = options.insecureRegistries, loopback = options.loopbackIsInsecure
+        http = HTTPClient { host in Self.tlsPolicy(host, certsDirectories: dirs, insecure: Self.isInsecure(host, insecure, loopback: loopback)) }
+    }
+
+    /// The TLS files Docker would use for `host` (`host:port`): every `*.crt` as a CA, a
+    /// `*.cert`/`*.key` pair as the client certificate; no verification for insecure hosts.
+    static func tlsPolicy(_ host: String, certsDirectories: [String], insecure: Bool) -> HTTPClient.TLSPolicy {
+        var p = HTTPClient.TLSPolicy(verify: !insecure)
+        for dir in certsDirectories {
+            let d = dir + "/" + host
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: d) else { continue }
+            for n in names.sorted() {
+                if n.hasSuffix(".crt") { p.caFiles.append(d + "/" + n) }
+                if n.hasSuffix(".cert"), p.clientCertificate == nil {
+                    let key = d + "/" + n.dropLast(5) + ".key"
+                    if FileManager.default.fileExists(atPath: key) { p.clientCertificate = d + "/" + n; p.clientKey = key }
+                }
+            }
+        }
+        return p
+    }
 
     /// The host API calls go to: Docker Hub's API is not at `docker.io`.
     static func endpointHost(_ domain: String) -> String {
@@ -37,7 +64,12 @@ public final class RegistryClient: @unchecked Sendable {
     }
 
     public func isInsecure(_ host: String) -> Bool {
-        if options.insecureRegistries.contains(host) { return true }
+        Self.isInsecure(host, options.insecureRegistries, loopback: options.loopbackIsInsecure)
+    }
+
+    static func isInsecure(_ host: String, _ listed: Set<String>, loopback: Bool) -> Bool {
+        if listed.contains(host) { return true }
+        guard loopback else { return false }
         var name = host
         if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
             name = String(name[name.index(after: name.startIndex)..<close])
@@ -83,7 +115,10 @@ public final class RegistryClient: @unchecked Sendable {
             throw e
         } catch let e as HTTPClient.TransportError {
             guard isInsecure(domain) || isInsecure(host), let plain = URL(string: "http://\(host)") else {
-                throw ImageStoreError("cannot reach registry \(e)")
+                let hint = e.reason.contains("certificate verification failed")
+                    ? "; if the registry uses a private CA, put its certificate in \(options.certsDirectories.last ?? "/etc/docker/certs.d")/\(host)/ca.crt, or mark the registry insecure"
+                    : ""
+                throw ImageStoreError("cannot reach registry \(e)\(hint)")
             }
             chosen = plain
         }

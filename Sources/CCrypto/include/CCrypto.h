@@ -27,6 +27,9 @@
   X(int, SSL_CTX_set_default_verify_paths, (SSL_CTX *c), (c)) \
   X(int, SSL_CTX_load_verify_locations, (SSL_CTX *c, const char *f, const char *p), (c, f, p)) \
   X(void, SSL_CTX_set_verify, (SSL_CTX *c, int m, SSL_verify_cb cb), (c, m, cb)) \
+  X(int, SSL_CTX_use_certificate_chain_file, (SSL_CTX *c, const char *f), (c, f)) \
+  X(int, SSL_CTX_use_PrivateKey_file, (SSL_CTX *c, const char *f, int t), (c, f, t)) \
+  X(int, SSL_CTX_check_private_key, (const SSL_CTX *c), (c)) \
   X(SSL *, SSL_new, (SSL_CTX *c), (c)) \
   X(void, SSL_free, (SSL *s), (s)) \
   X(int, SSL_set_fd, (SSL *s, int fd), (s, fd)) \
