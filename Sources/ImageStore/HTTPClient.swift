@@ -48,12 +48,102 @@ final class HTTPClient: @unchecked Sendable {
         var clientKey: String?
     }
 
+    /// An HTTP proxy to go through: requests to http URLs are sent to it whole, https ones
+    /// through a CONNECT tunnel (TLS is still end to end with the registry).
+    struct Proxy: Sendable, Equatable {
+        var host: String
+        var port: Int
+        /// `Basic …` from the proxy URL's user and password.
+        var authorization: String?
+    }
+
+    /// The proxy variables as Go's net/http (so Docker) reads them: `HTTPS_PROXY` for https
+    /// URLs, `HTTP_PROXY` for http ones (upper case first, then lower case), and `NO_PROXY`:
+    /// `*`, host names (which also match their subdomains; a leading dot matches only
+    /// subdomains), `host:port`, IP addresses and CIDR ranges. Loopback is never proxied.
+    struct ProxySettings: Sendable {
+        var http: Proxy?
+        var https: Proxy?
+        var noProxy: [String] = []
+
+        init(environment e: [String: String]) throws {
+            func value(_ name: String) -> String? {
+                for k in [name.uppercased(), name.lowercased()] { if let v = e[k], !v.isEmpty { return v } }
+                return nil
+            }
+            http = try value("http_proxy").map { try Self.parse($0, "HTTP_PROXY") }
+            https = try value("https_proxy").map { try Self.parse($0, "HTTPS_PROXY") }
+            noProxy = (value("no_proxy") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        }
+
+        static func parse(_ text: String, _ name: String) throws -> Proxy {
+            let full = text.contains("://") ? text : "http://" + text
+            guard let c = URLComponents(string: full), let host = c.host, !host.isEmpty else {
+                throw ImageStoreError("\(name)=\(text): not a proxy URL (http://[user:password@]host:port)")
+            }
+            guard c.scheme?.lowercased() == "http" else {
+                throw ImageStoreError("\(name)=\(text): only http:// proxies are supported (https URLs are tunnelled through them)")
+            }
+            var auth: String?
+            if let u = c.user {
+                auth = "Basic " + Data("\(u.removingPercentEncoding ?? u):\((c.password ?? "").removingPercentEncoding ?? "")".utf8).base64EncodedString()
+            }
+            return Proxy(host: host, port: c.port ?? 80, authorization: auth)
+        }
+
+        func proxy(for url: URL) -> Proxy? {
+            guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return nil }
+            guard let p = scheme == "https" ? https : http else { return nil }
+            let port = url.port ?? (scheme == "https" ? 443 : 80)
+            if host == "localhost" || host.hasPrefix("127.") || host == "::1" { return nil }
+            for entry in noProxy {
+                if entry == "*" { return nil }
+                var name = entry, wantPort: Int?
+                if let colon = entry.lastIndex(of: ":"), !entry.contains("/"), entry.filter({ $0 == ":" }).count == 1 {
+                    name = String(entry[..<colon]); wantPort = Int(entry[entry.index(after: colon)...])
+                }
+                if let wantPort, wantPort != port { continue }
+                if name.contains("/") {
+                    if Self.inCIDR(host, name) { return nil }
+                } else if name.hasPrefix(".") {
+                    if host.hasSuffix(name) { return nil }
+                } else if host == name || host.hasSuffix("." + name) {
+                    return nil
+                }
+            }
+            return p
+        }
+
+        static func inCIDR(_ host: String, _ cidr: String) -> Bool {
+            let parts = cidr.split(separator: "/")
+            guard parts.count == 2, let bits = Int(parts[1]) else { return false }
+            var a = in_addr(), net = in_addr()
+            if inet_pton(AF_INET, host, &a) == 1, inet_pton(AF_INET, String(parts[0]), &net) == 1, (0...32).contains(bits) {
+                let mask: UInt32 = bits == 0 ? 0 : ~UInt32(0) << (32 - bits)
+                return UInt32(bigEndian: a.s_addr) & mask == UInt32(bigEndian: net.s_addr) & mask
+            }
+            var a6 = in6_addr(), n6 = in6_addr()
+            guard inet_pton(AF_INET6, host, &a6) == 1, inet_pton(AF_INET6, String(parts[0]), &n6) == 1, (0...128).contains(bits) else { return false }
+            let x = withUnsafeBytes(of: a6) { Array($0) }, y = withUnsafeBytes(of: n6) { Array($0) }
+            for i in 0..<16 {
+                let keep = max(0, min(8, bits - i * 8))
+                let m: UInt8 = keep == 0 ? 0 : ~UInt8(0) << (8 - keep)
+                if x[i] & m != y[i] & m { return false }
+            }
+            return true
+        }
+    }
+
     static let userAgent = "swcompose/0.1"
     var timeoutSeconds = 60
     /// The TLS policy for `host` or `host:port` (redirect targets included).
     let tlsPolicy: @Sendable (String) -> TLSPolicy
+    let proxies: ProxySettings?
 
-    init(tlsPolicy: @escaping @Sendable (String) -> TLSPolicy = { _ in TLSPolicy() }) { self.tlsPolicy = tlsPolicy }
+    init(proxies: ProxySettings? = nil, tlsPolicy: @escaping @Sendable (String) -> TLSPolicy = { _ in TLSPolicy() }) {
+        self.proxies = proxies
+        self.tlsPolicy = tlsPolicy
+    }
 
     /// Sends `request` on a thread of its own; a 2xx body goes to `sink` as it arrives, any
     /// other body (up to 64 KiB) is returned for the error message.
@@ -90,8 +180,9 @@ final class HTTPClient: @unchecked Sendable {
             throw ImageStoreError("unsupported URL \(url.absoluteString)")
         }
         let port = url.port ?? (scheme == "https" ? 443 : 80)
+        let proxy = proxies?.proxy(for: url)
         let conn = try Connection(host: host, port: port, tls: scheme == "https" ? tlsPolicy(url.port.map { "\(host):\($0)" } ?? host) : nil,
-                                  timeout: timeoutSeconds, url: url.absoluteString)
+                                  timeout: timeoutSeconds, url: url.absoluteString, proxy: proxy)
         defer { conn.close() }
 
         // The path as written (URL.path drops a trailing slash, and `/v2/` must keep it).
@@ -100,7 +191,13 @@ final class HTTPClient: @unchecked Sendable {
         if target.isEmpty { target = "/" }
         if let q = comps?.percentEncodedQuery { target += "?" + q }
         let hostHeader = (host.contains(":") ? "[\(host)]" : host) + (url.port.map { ":\($0)" } ?? "")
-        var head = "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(Self.userAgent)\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
+        var proxyHeader = ""
+        if let proxy, scheme == "http" {
+            // A plain request through a proxy names the whole URL.
+            target = "http://\(hostHeader)\(target)"
+            if let auth = proxy.authorization { proxyHeader = "Proxy-Authorization: \(auth)\r\n" }
+        }
+        var head = "GET \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\nUser-Agent: \(Self.userAgent)\r\nConnection: close\r\nAccept-Encoding: identity\r\n" + proxyHeader
         for (k, v) in request.headers { head += "\(k): \(v)\r\n" }
         head += "\r\n"
         try conn.write(Array(head.utf8))
@@ -170,8 +267,51 @@ private final class Connection {
         }
     }
 
-    init(host: String, port: Int, tls: HTTPClient.TLSPolicy?, timeout: Int, url: String) throws {
+    /// Connects to `host:port` (through `proxy` when given: a CONNECT tunnel for TLS, a plain
+    /// connection to the proxy otherwise) and, with `tls`, does the handshake with `host`.
+    init(host: String, port: Int, tls: HTTPClient.TLSPolicy?, timeout: Int, url: String, proxy: HTTPClient.Proxy? = nil) throws {
         self.url = url
+        self.fd = try Self.connectTCP(host: proxy?.host ?? host, port: proxy?.port ?? port, timeout: timeout, url: url)
+        if let proxy, tls != nil {
+            var head = "CONNECT \(Self.authority(host, port)) HTTP/1.1\r\nHost: \(Self.authority(host, port))\r\nUser-Agent: \(HTTPClient.userAgent)\r\n"
+            if let auth = proxy.authorization { head += "Proxy-Authorization: \(auth)\r\n" }
+            head += "\r\n"
+            do {
+                try write(Array(head.utf8))
+                let (status, _) = try readHead()
+                guard status == 200 else {
+                    // Not a transport failure: no retry, and no fallback to plain HTTP.
+                    throw ImageStoreError("\(url): the proxy \(proxy.host):\(proxy.port) refused to connect to \(host):\(port) (HTTP \(status)\(status == 407 ? ", proxy authentication required" : ""))")
+                }
+                guard start == end else { throw HTTPClient.TransportError(url: url, reason: "the proxy sent data before the TLS handshake") }
+            } catch {
+                close()
+                throw error
+            }
+        }
+        if let tls {
+            let ctx: OpaquePointer
+            do { ctx = try Self.context(for: tls) } catch { close(); throw error }
+            guard let s = sw_SSL_new(ctx) else { close(); throw ImageStoreError("TLS: cannot create a session") }
+            ssl = s
+            sw_SSL_set_fd(s, fd)
+            // No SNI for an IP address (RFC 6066); OpenSSL 3 matches IP names against IP SANs.
+            if !Self.isIPAddress(host) { _ = sw_SSL_set_sni(s, host) }
+            sw_SSL_set1_host(s, host)
+            if sw_SSL_connect(s) != 1 {
+                let verify = sw_SSL_get_verify_result(s)
+                let why = verify != 0 ? "certificate verification failed (X509 error \(verify))" : Self.sslError()
+                close()
+                throw HTTPClient.TransportError(url: url, reason: "TLS handshake with \(host):\(port) failed: \(why)")
+            }
+        }
+    }
+
+    static func authority(_ host: String, _ port: Int) -> String {
+        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+
+    private static func connectTCP(host: String, port: Int, timeout: Int, url: String) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         hints.ai_family = AF_UNSPEC
@@ -203,23 +343,7 @@ private final class Connection {
         guard fd >= 0 else {
             throw HTTPClient.TransportError(url: url, reason: "cannot connect to \(host):\(port): \(String(cString: strerror(lastErr)))")
         }
-        self.fd = fd
-        if let tls {
-            let ctx: OpaquePointer
-            do { ctx = try Self.context(for: tls) } catch { Glibc.close(fd); throw error }
-            guard let s = sw_SSL_new(ctx) else { Glibc.close(fd); throw ImageStoreError("TLS: cannot create a session") }
-            ssl = s
-            sw_SSL_set_fd(s, fd)
-            // No SNI for an IP address (RFC 6066); OpenSSL 3 matches IP names against IP SANs.
-            if !Self.isIPAddress(host) { _ = sw_SSL_set_sni(s, host) }
-            sw_SSL_set1_host(s, host)
-            if sw_SSL_connect(s) != 1 {
-                let verify = sw_SSL_get_verify_result(s)
-                let why = verify != 0 ? "certificate verification failed (X509 error \(verify))" : Self.sslError()
-                close()
-                throw HTTPClient.TransportError(url: url, reason: "TLS handshake with \(host):\(port) failed: \(why)")
-            }
-        }
+        return fd
     }
 
     static func isIPAddress(_ host: String) -> Bool {

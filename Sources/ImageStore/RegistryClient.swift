@@ -37,8 +37,18 @@ public final class RegistryClient: @unchecked Sendable {
     public init(options: Options) {
         self.options = options
         let dirs = options.certsDirectories, insecure = options.insecureRegistries, loopback = options.loopbackIsInsecure
-        http = HTTPClient { host in Self.tlsPolicy(host, certsDirectories: dirs, insecure: Self.isInsecure(host, insecure, loopback: loopback)) }
+        let parsed = Result { try HTTPClient.ProxySettings(environment: options.environment) }
+        proxies = try? parsed.get()
+        if case .failure(let e) = parsed { proxyError = e } else { proxyError = nil }
+        http = HTTPClient(proxies: proxies) { host in
+            Self.tlsPolicy(host, certsDirectories: dirs, insecure: Self.isInsecure(host, insecure, loopback: loopback))
+        }
     }
+
+    let proxies: HTTPClient.ProxySettings?
+    /// A bad proxy variable, reported at the first request (not at start: `config` makes no
+    /// client, and an unused variable must not break anything).
+    let proxyError: (any Error)?
 
     /// The TLS files Docker would use for `host` (`host:port`): every `*.crt` as a CA, a
     /// `*.cert`/`*.key` pair as the client certificate; no verification for insecure hosts.
@@ -105,6 +115,7 @@ public final class RegistryClient: @unchecked Sendable {
 
     /// The base URL of a registry, `https://host` or (insecure ones whose HTTPS fails) `http://host`.
     func base(_ domain: String) async throws -> URL {
+        if let proxyError { throw proxyError }
         let host = Self.endpointHost(domain)
         if let b = lock.withLock({ bases[host] }) { return b }
         guard let https = URL(string: "https://\(host)") else { throw ImageStoreError("invalid registry host \(host)") }
