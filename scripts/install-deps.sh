@@ -17,6 +17,8 @@ command -v zstd >/dev/null 2>&1 || need+=(zstd)
 # The TLS tests make a private CA and certificates; gzip compresses a test archive.
 [ -x /usr/bin/openssl ] || need+=(openssl)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
+# Interoperability of image archives: skopeo (containers/image, as podman) reads and writes them.
+[ -x /usr/bin/skopeo ] || need+=(skopeo)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "install as root: apt-get install ${need[*]}" >&2; exit 1; fi
   echo "installing ${need[*]}" >&2

@@ -100,6 +100,33 @@ struct ArchiveTests {
         #expect(!FileManager.default.fileExists(atPath: "/etc/swtest-escape"))
     }
 
+    // MARK: - Other tools' archives
+
+    /// skopeo (containers/image, what podman uses) reads what we save and writes what we load.
+    @Test func skopeoReadsOurArchivesAndWritesOnesWeLoad() async throws {
+        let a = try await pulled(["busybox:schema2"])
+        let name = try ref("busybox:schema2").description
+        let original = try #require(try a.store.image(try ref("busybox:schema2")))
+        try a.store.save([name], to: a.path + "/ours.tar", format: .tar)
+        try RegistryFixture.run("/usr/bin/skopeo", ["inspect", "--raw", "oci-archive:" + a.path + "/ours.tar"], log: a.path + "/raw.json")
+        #expect(try SHA256Stream.digest(of: Data(contentsOf: URL(fileURLWithPath: a.path + "/raw.json"))) == original.manifestDigest,
+                "skopeo finds our manifest, byte for byte, in the OCI layout")
+        try RegistryFixture.run("/usr/bin/skopeo", ["inspect", "--config", "docker-archive:" + a.path + "/ours.tar"], log: a.path + "/config.json")
+        let config = try JSONDecoder().decode(ImageConfiguration.self, from: try Data(contentsOf: URL(fileURLWithPath: a.path + "/config.json")))
+        #expect(config.rootfs.diff_ids == original.config.rootfs.diff_ids, "and reads manifest.json as a docker-archive")
+        // Archives skopeo writes from the registry: docker-archive (tar) and an OCI layout directory.
+        let source = "docker://127.0.0.1:\(fx.port)/swtest/busybox:schema2"
+        try RegistryFixture.run("/usr/bin/skopeo", ["copy", "-q", "--src-tls-verify=false", source, "docker-archive:" + a.path + "/theirs.tar:swtest/from-skopeo:2"], log: "/dev/null")
+        try RegistryFixture.run("/usr/bin/skopeo", ["copy", "-q", "--src-tls-verify=false", source, "oci:" + a.path + "/theirs-layout:example.org/swtest/layout:3"], log: "/dev/null")
+        let b = try StoreScratch()
+        #expect(try b.store.load(from: a.path + "/theirs.tar").flatMap(\.names).map(\.description) == ["docker.io/swtest/from-skopeo:2"])
+        #expect(try b.store.load(from: a.path + "/theirs-layout").flatMap(\.names).map(\.description) == ["example.org/swtest/layout:3"])
+        for n in ["swtest/from-skopeo:2", "example.org/swtest/layout:3"] {
+            let img = try #require(try b.store.image(try Reference(parsing: n)))
+            #expect(try PullTests().mergedTreeDifferences(img, expected: fx.tree("swtest/busybox:schema2")) == [], "\(n)")
+        }
+    }
+
     // MARK: - Docker's archive format
 
     /// Writes a tar the way `docker save` did before Docker 25: `<id>/layer.tar` (plain tars),
