@@ -1,155 +1,69 @@
 import ComposeModel
 import Foundation
-import Yams
 
-/// Reads YAML text into `ComposeNode` trees, one per document, the way Docker Compose's go-yaml
-/// v3 decoder reads it into `map[string]any`:
+/// Reads YAML text into `ComposeNode` trees, one per document (libyaml's events, read by
+/// `YAMLEventReader`), the way Docker Compose's go-yaml v3 decoder reads it into `map[string]any`:
 /// - plain scalars resolve by YAML 1.2's core schema (`22:22`, `on`, `yes` stay strings; only
 ///   `true`/`false` are booleans; `0x1F`, `0o17` and `017` are integers), quoted ones stay strings;
-/// - `<<` merge keys are applied (Yams leaves them to us): keys written in the mapping win over
+/// - `<<` merge keys are applied: keys written in the mapping win over
 ///   merged ones, and of several merged mappings the earlier wins;
 /// - `!reset` and `!override` tags are kept on the node for the merge step; `!!str` and friends
 ///   force the kind.
 public enum YAMLReader {
     public static func documents(_ text: String, file: String) throws -> [ComposeNode] {
-        var docs: [ComposeNode] = []
-        do {
-            // The basic resolver: scalars are typed by `resolvePlain` below, by their text; Yams'
-            // default resolver would run its regular expressions on every key it hashes.
-            let parser = try Parser(yaml: text, resolver: .basic)
-            // Aliases are expanded by copying, so a few hundred bytes of nested aliases can stand
-            // for billions of values ("billion laughs"). Docker Compose refuses such files with
-            // "excessive aliasing"; so do we, with a budget of values far above any real file's
-            // size. compose-go's own limit did not stop a 9^10 bomb in 2.40.3 (it passed 17 GB)
-            // yet it loads a 3^10 one (about 200,000 values): the budget admits that one and
-            // holds memory to some hundreds of MB.
-            var budget = 1_000_000 + 100 * text.utf8.count
-            while let node = try parser.nextRoot() {
-                docs.append(try convert(node, file: file, path: KeyPath(), budget: &budget))
-            }
-        } catch let e as ComposeError {
-            throw e
-        } catch let e as YamlError {
-            throw yamlError(e, file: file)
-        }
-        return docs
+        // Aliases are expanded by reference, but a few hundred bytes of nested aliases can
+        // stand for billions of values ("billion laughs") that later steps would walk. Docker
+        // Compose refuses such files with "excessive aliasing"; so do we, with a budget of values
+        // far above any real file's size. compose-go's own limit did not stop a 9^10 bomb in
+        // 2.40.3 (it passed 17 GB) yet it loads a 3^10 one (about 200,000 values): the budget
+        // admits that one and holds memory to some hundreds of MB.
+        try YAMLEventReader.documents(text, file: file, budget: 1_000_000 + 100 * text.utf8.count)
     }
 
-    private static func yamlError(_ e: YamlError, file: String) -> ComposeError {
-        switch e {
-        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-            return ComposeError("invalid YAML: \(problem)", mark: SourceMark(file: file, line: mark.line, column: mark.column))
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return ComposeError("mapping key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", ")) already defined",
-                                mark: SourceMark(file: file, line: context.mark.line, column: context.mark.column))
+    /// A scalar as go-yaml v3 types it: by its explicit tag, else (plain ones) by its text.
+    static func scalar(_ text: String, tag tagName: String, plain: Bool, mark m: SourceMark?, path: KeyPath) throws -> ComposeNode {
+        let value: ComposeValue
+        switch tagName {
+        case "tag:yaml.org,2002:str": value = .string(text)
+        case "tag:yaml.org,2002:int":
+            guard let v = resolvePlain(text), case .int = v else {
+                throw ComposeError("cannot read \"\(text)\" as an integer (!!int)", path: path.description, mark: m)
+            }
+            value = v
+        case "tag:yaml.org,2002:float":
+            guard let d = Double(text) else {
+                throw ComposeError("cannot read \"\(text)\" as a number (!!float)", path: path.description, mark: m)
+            }
+            value = .double(d)
+        case "tag:yaml.org,2002:bool":
+            guard let v = resolvePlain(text), case .bool = v else {
+                throw ComposeError("cannot read \"\(text)\" as a boolean (!!bool)", path: path.description, mark: m)
+            }
+            value = v
+        case "tag:yaml.org,2002:null": value = .null
         default:
-            return ComposeError("invalid YAML: \(e)", file: file)
-        }
-    }
-
-    private static func mark(_ m: Mark?, _ file: String) -> SourceMark? {
-        m.map { SourceMark(file: file, line: $0.line, column: $0.column) }
-    }
-
-    private static func mergeTag(_ tag: Tag) -> MergeTag? {
-        MergeTag(rawValue: tag.description)
-    }
-
-    static func convert(_ node: Node, file: String, path: KeyPath, budget: inout Int) throws -> ComposeNode {
-        budget -= 1
-        if budget < 0 {
-            throw ComposeError("excessive aliasing: the document expands to too many values through YAML aliases", path: path.description, mark: mark(node.mark, file))
-        }
-        switch node {
-        case .scalar(let s):
-            let m = mark(s.mark, file)
-            let tagName = s.tag.description
-            let value: ComposeValue
-            switch tagName {
-            case "tag:yaml.org,2002:str": value = .string(s.string)
-            case "tag:yaml.org,2002:int":
-                guard let v = resolvePlain(s.string), case .int = v else {
-                    throw ComposeError("cannot read \"\(s.string)\" as an integer (!!int)", path: path.description, mark: m)
+            if plain, tagName == "" || MergeTag(rawValue: tagName) != nil {
+                if isTimestamp(text) {
+                    // go-yaml reads it as a time.Time, which no Compose field accepts.
+                    throw ComposeError("\(text) is read as a YAML timestamp, which Compose does not accept here: quote it to make it a string",
+                                       path: path.description, mark: m)
                 }
-                value = v
-            case "tag:yaml.org,2002:float":
-                guard let d = Double(s.string) else {
-                    throw ComposeError("cannot read \"\(s.string)\" as a number (!!float)", path: path.description, mark: m)
-                }
-                value = .double(d)
-            case "tag:yaml.org,2002:bool":
-                guard let v = resolvePlain(s.string), case .bool = v else {
-                    throw ComposeError("cannot read \"\(s.string)\" as a boolean (!!bool)", path: path.description, mark: m)
-                }
-                value = v
-            case "tag:yaml.org,2002:null": value = .null
-            default:
-                if s.style == .plain, s.tag.description == "" || mergeTag(s.tag) != nil {
-                    if isTimestamp(s.string) {
-                        // go-yaml reads it as a time.Time, which no Compose field accepts.
-                        throw ComposeError("\(s.string) is read as a YAML timestamp, which Compose does not accept here: quote it to make it a string",
-                                           path: path.description, mark: m)
-                    }
-                    value = resolvePlain(s.string) ?? .string(s.string)
-                } else {
-                    value = .string(s.string)
-                }
+                value = resolvePlain(text) ?? .string(text)
+            } else {
+                value = .string(text)
             }
-            return ComposeNode(value, mark: m, tag: mergeTag(s.tag))
-        case .sequence(let seq):
-            var items: [ComposeNode] = []
-            items.reserveCapacity(seq.count)
-            for (i, n) in seq.enumerated() { items.append(try convert(n, file: file, path: path + i, budget: &budget)) }
-            return ComposeNode(.array(items), mark: mark(seq.mark, file), tag: mergeTag(seq.tag))
-        case .mapping(let map):
-            var obj = ComposeObject()
-            var merges: [ComposeNode] = []
-            for (k, v) in map {
-                let keyText: String
-                if case .scalar(let ks) = k {
-                    if ks.string == "<<", ks.style == .plain {
-                        let merged = try convert(v, file: file, path: path + "<<", budget: &budget)
-                        switch merged.value {
-                        case .object: merges.append(merged)
-                        case .array(let list):
-                            for item in list {
-                                guard item.object != nil else {
-                                    throw ComposeError("map merge requires map or sequence of maps as the value", path: path.description, mark: item.mark)
-                                }
-                                merges.append(item)
-                            }
-                        default:
-                            throw ComposeError("map merge requires map or sequence of maps as the value", path: path.description, mark: merged.mark)
-                        }
-                        continue
-                    }
-                    keyText = try keyString(ks, path: path, file: file)
-                } else {
-                    throw ComposeError("mapping keys must be scalars", path: path.description, mark: mark(k.mark, file))
-                }
-                obj.set(keyText, try convert(v, file: file, path: path + keyText, budget: &budget), keyMark: mark(k.mark, file))
-            }
-            for m in merges {
-                guard let src = m.object else { continue }
-                for (k, v) in src where !obj.contains(k) {
-                    obj.set(k, v, keyMark: src.keyMark(k))
-                }
-            }
-            return ComposeNode(.object(obj), mark: mark(map.mark, file), tag: mergeTag(map.tag))
-        case .alias:
-            // Yams resolves aliases while composing; an unresolved one cannot reach here.
-            throw ComposeError("unresolved YAML alias", path: path.description, mark: mark(node.mark, file))
         }
+        return ComposeNode(value, mark: m, tag: MergeTag(rawValue: tagName))
     }
 
     /// Keys must be strings, as compose-go's `convertToStringKeysRecursive` demands: a plain key
     /// that reads as a number, boolean or null is an error (`1: x` under labels), like Docker's
     /// "non-string key in services.s.labels: 1".
-    private static func keyString(_ s: Node.Scalar, path: KeyPath, file: String) throws -> String {
-        guard s.style == .plain, resolvePlain(s.string) != nil else { return s.string }
+    static func keyString(_ text: String, plain: Bool, path: KeyPath, mark: SourceMark?) throws -> String {
+        guard plain, resolvePlain(text) != nil else { return text }
         let where_ = path.description.isEmpty ? "the top level" : path.description
-        throw ComposeError("non-string key in \(where_): \(s.string) (quote it to use it as a name)",
-                           path: path.description, mark: mark(s.mark, file))
+        throw ComposeError("non-string key in \(where_): \(text) (quote it to use it as a name)",
+                           path: path.description, mark: mark)
     }
 
     /// YAML 1.2 core-schema resolution of a plain scalar as go-yaml v3 does it; nil means "a string".
