@@ -17,6 +17,8 @@ import Foundation
 struct YAMLEventReader {
     private var parser = yaml_parser_t()
     private let file: String
+    /// A mark of this file: each event's mark is this one moved (no file-name look-up per node).
+    private let fileMark: SourceMark
     private var budget: Int
     private var anchors: [String: Anchored] = [:]
     private var deferred: ComposeError?
@@ -38,7 +40,11 @@ struct YAMLEventReader {
         }
     }
 
-    private init(file: String, budget: Int) { self.file = file; self.budget = budget }
+    private init(file: String, budget: Int) {
+        self.file = file
+        self.budget = budget
+        fileMark = SourceMark(file: file, line: 0, column: 0)
+    }
 
     // MARK: - Events
 
@@ -57,7 +63,7 @@ struct YAMLEventReader {
         var mark: (Int, Int) { (Int(raw.start_mark.line) + 1, Int(raw.start_mark.column) + 1) }
     }
 
-    private func sourceMark(_ e: Event) -> SourceMark { SourceMark(file: file, line: e.mark.0, column: e.mark.1) }
+    private func sourceMark(_ e: Event) -> SourceMark { fileMark.moved(line: e.mark.0, column: e.mark.1) }
 
     private func parseError() -> ComposeError {
         let problem = parser.problem.map { String(cString: $0) } ?? "unknown error"

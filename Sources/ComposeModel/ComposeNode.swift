@@ -16,6 +16,14 @@ public struct SourceMark: Sendable, Hashable, CustomStringConvertible {
         self.column32 = UInt32(clamping: column)
     }
 
+    /// A mark in the same file as this one (no look-up of the file name).
+    public func moved(line: Int, column: Int) -> SourceMark {
+        var m = self
+        m.line32 = UInt32(clamping: line)
+        m.column32 = UInt32(clamping: column)
+        return m
+    }
+
     public var file: String {
         get { SourceFiles.name(of: fileID) }
         set { fileID = SourceFiles.id(of: newValue) }
