@@ -22,6 +22,7 @@ let package = Package(
         .target(name: "CCrypto", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "OCI"),
         .target(name: "ImageStore", dependencies: ["OCI", "CLinux", "CArchive", "CCrypto"]),
+        .target(name: "Cgroups", dependencies: ["CLinux"]),
         .target(name: "ComposeLoader", dependencies: [
             "ComposeModel",
             .product(name: "Yams", package: "Yams"),
@@ -31,6 +32,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ComposeModelTests", dependencies: ["ComposeModel"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"]),
         .testTarget(name: "ComposeLoaderTests", dependencies: ["ComposeLoader", "ComposeModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ComposeModel", "ComposeLoader"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
