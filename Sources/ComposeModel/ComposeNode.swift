@@ -174,8 +174,13 @@ public struct ComposeObject: Sendable, Equatable, Sequence {
     }
 
     public mutating func set(_ key: String, _ node: ComposeNode, keyMark: SourceMark?) {
-        self[key] = node
-        if let keyMark, let p = position(key) { entries[p].mark = keyMark }
+        if let p = position(key) {
+            entries[p].node = node
+            if let keyMark { entries[p].mark = keyMark }
+        } else {
+            entries.append(Entry(key: key, node: node, mark: keyMark))
+            if index != nil { index![key] = entries.count - 1 } else if entries.count > Self.indexed { rebuildIndex() }
+        }
     }
 
     /// Removes the keys `shouldRemove` picks, in one pass (one index rebuild, not one per key).
