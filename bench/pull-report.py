@@ -71,7 +71,7 @@ out += [
     f"Swift compiler/build/test processes running at the start: {E['BUSY'] or 0}, "
     f"most seen before a tool: {E['BUSY_MAX'] or 0}",
     f"- {E['V_HF']}, `-N`, 1 warm-up run and {E['RUNS']} timed runs per tool; before each run "
-    "`--prepare` removes the tool's store (unmounting anything below it first) and runs `sync`, "
+    "`--prepare` moves the tool's store aside (unmounting anything below it first) and runs `sync`, "
     "so every run starts from an empty store with no dirty pages left from the last one",
     "- old stores are moved aside, not deleted, before a run; they are deleted "
     + ("at the end" if E["KEEP_TRASH"] else "after each tool's runs")

@@ -50,6 +50,25 @@ public final class RegistryClient: @unchecked Sendable {
     /// client, and an unused variable must not break anything).
     let proxyError: (any Error)?
 
+    static func hostWithoutPort(_ host: String) -> String {
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") { return String(host[host.index(after: host.startIndex)..<close]) }
+        if host.filter({ $0 == ":" }).count == 1, let colon = host.lastIndex(of: ":") { return String(host[..<colon]) }
+        return host
+    }
+
+    /// `insecure-registries` of a daemon configuration file in Docker's format
+    /// (`/etc/docker/daemon.json`, or swcompose's own `/etc/swcompose/daemon.json`): `host:port`
+    /// names and CIDR ranges. A missing file is no entry; a broken one is an error naming it.
+    public static func insecureRegistries(fromDaemonConfig path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ImageStoreError("\(path): not a JSON object")
+        }
+        guard let list = obj["insecure-registries"] else { return [] }
+        guard let names = list as? [String] else { throw ImageStoreError("\(path): insecure-registries must be a list of strings") }
+        return names
+    }
+
     /// The TLS files Docker would use for `host` (`host:port`): every `*.crt` as a CA, a
     /// `*.cert`/`*.key` pair as the client certificate; no verification for insecure hosts.
     static func tlsPolicy(_ host: String, certsDirectories: [String], insecure: Bool) -> HTTPClient.TLSPolicy {
@@ -79,6 +98,9 @@ public final class RegistryClient: @unchecked Sendable {
 
     static func isInsecure(_ host: String, _ listed: Set<String>, loopback: Bool) -> Bool {
         if listed.contains(host) { return true }
+        // CIDR entries (`10.0.0.0/8`), as Docker's insecure-registries take them, match IP hosts.
+        let bare = Self.hostWithoutPort(host)
+        if listed.contains(where: { $0.contains("/") && HTTPClient.ProxySettings.inCIDR(bare, $0) }) { return true }
         guard loopback else { return false }
         var name = host
         if name.hasPrefix("["), let close = name.firstIndex(of: "]") {

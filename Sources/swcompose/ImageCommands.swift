@@ -27,9 +27,17 @@ struct StoreOptions: ParsableArguments {
         do { return try ImageStore(root: rootDirectory + "/images") } catch let e as ImageStoreError { throw ComposeError(e.message) }
     }
 
-    func client() -> RegistryClient {
+    /// Daemon configuration files whose `insecure-registries` are read: swcompose's own, then
+    /// Docker's (so a host set up for Docker works as it is).
+    static let daemonConfigs = ["/etc/swcompose/daemon.json", "/etc/docker/daemon.json"]
+
+    func client() throws -> RegistryClient {
         var o = RegistryClient.Options(configFile: Credentials.configPath(environment: environment))
-        o.insecureRegistries = Set(insecureRegistries + (environment["SWCOMPOSE_INSECURE_REGISTRIES"] ?? "")
+        var fromFiles: [String] = []
+        for f in environment["SWCOMPOSE_DAEMON_CONFIG"].map({ [$0] }) ?? Self.daemonConfigs {
+            fromFiles += try storeErrors { try RegistryClient.insecureRegistries(fromDaemonConfig: f) }
+        }
+        o.insecureRegistries = Set(insecureRegistries + fromFiles + (environment["SWCOMPOSE_INSECURE_REGISTRIES"] ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         return RegistryClient(options: o)
     }
@@ -127,16 +135,18 @@ struct PullCommand: ParsableCommand {
             }
             names = Array(seen)
         }
-        var jobs: [(service: String, ref: Reference, platform: Platform)] = []
+        var jobs: [(service: String, ref: Reference, platform: Platform, ifMissing: Bool)] = []
         for name in names.sorted() {
             guard let svc = project.services[name] else { throw ComposeError("no such service: \(name)") }
+            // Docker Compose's rules: `build` and `never` are not pulled; `missing` (and its
+            // old name `if_not_present`) only when the image is not here; the rest are pulled.
             let pullPolicy = svc.pullPolicy ?? ""
             if pullPolicy == "build" || pullPolicy == "never" { continue }
             guard let image = svc.image, !image.isEmpty else { continue }  // builds, no image to pull
             let platform = try parsePlatform(svc.platform, context: "service \"\(name)\"")
-            jobs.append((name, try parseReference(image), platform))
+            jobs.append((name, try parseReference(image), platform, pullPolicy == "missing" || pullPolicy == "if_not_present"))
         }
-        let store = try storeOptions.store(), client = storeOptions.client()
+        let store = try storeOptions.store(), client = try storeOptions.client()
         let board = ProgressBoard(mode: try progressOptions.mode(quiet: quiet)), ignore = ignorePullFailures
         let onlyMissing = policy == "missing"
         let work = jobs
@@ -144,7 +154,11 @@ struct PullCommand: ParsableCommand {
             try await withThrowingTaskGroup(of: String?.self) { group in
                 for job in work {
                     group.addTask {
-                        if onlyMissing, (try? store.image(job.ref)) ?? nil != nil { return nil }
+                        if onlyMissing || job.ifMissing, (try? store.image(job.ref)) ?? nil != nil {
+                            board.set(job.service, plain: "\(job.service): skipped - image is already present locally",
+                                      tty: " ✔ \(job.service) Skipped - Image is already present locally")
+                            return nil
+                        }
                         let printer = PullPrinter(name: job.service, board: board)
                         printer.start()
                         do {
@@ -255,7 +269,7 @@ struct ImagePullCommand: ParsableCommand {
     func run() throws {
         let ref = try parseReference(image)
         let p = try parsePlatform(platform)
-        let store = try storeOptions.store(), client = storeOptions.client()
+        let store = try storeOptions.store(), client = try storeOptions.client()
         let board = ProgressBoard(mode: try progressOptions.mode(quiet: quiet))
         let printer = PullPrinter(name: ref.familiarName, board: board)
         printer.start()
@@ -368,7 +382,7 @@ struct LoginCommand: ParsableCommand {
         let host = server == "index.docker.io" || server == Credentials.dockerHubKey ? "docker.io" : server
         let file = Credentials.configPath(environment: storeOptions.environment)
         let creds = Credentials(username: username, password: secret)
-        let client = storeOptions.client()
+        let client = try storeOptions.client()
         try runBlocking { try await client.checkLogin(host, creds) }
         try runBlocking { try Credentials.store(creds, host: host, configFile: file) }
         Console.out("Login Succeeded\n")

@@ -92,6 +92,27 @@ struct CredentialsTests {
         #expect(RegistryClient.endpointHost("docker.io") == "registry-1.docker.io")
     }
 
+    @Test func insecureRegistriesFromADaemonConfigWithCIDRs() throws {
+        let dir = NSTemporaryDirectory() + "swcompose-daemon-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try #"{"insecure-registries": ["myregistry.local:5000", "10.0.0.0/8", "fd00::/8"], "debug": true}"#
+            .write(toFile: dir + "/daemon.json", atomically: true, encoding: .utf8)
+        let listed = Set(try RegistryClient.insecureRegistries(fromDaemonConfig: dir + "/daemon.json"))
+        #expect(listed == ["myregistry.local:5000", "10.0.0.0/8", "fd00::/8"])
+        #expect(RegistryClient.isInsecure("myregistry.local:5000", listed, loopback: false))
+        #expect(!RegistryClient.isInsecure("myregistry.local:5001", listed, loopback: false))
+        #expect(RegistryClient.isInsecure("10.20.30.40:5000", listed, loopback: false))
+        #expect(RegistryClient.isInsecure("10.20.30.40", listed, loopback: false))
+        #expect(!RegistryClient.isInsecure("11.0.0.1:5000", listed, loopback: false))
+        #expect(RegistryClient.isInsecure("[fd12::1]:5000", listed, loopback: false))
+        #expect(try RegistryClient.insecureRegistries(fromDaemonConfig: dir + "/missing.json") == [])
+        try #"{"insecure-registries": "10.0.0.0/8"}"#.write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+        #expect { try RegistryClient.insecureRegistries(fromDaemonConfig: dir + "/bad.json") } throws: {
+            "\($0)".contains("bad.json: insecure-registries must be a list of strings")
+        }
+    }
+
     @Test func chainIDs() throws {
         let a = try Digest(parsing: "sha256:" + String(repeating: "a", count: 64))
         let b = try Digest(parsing: "sha256:" + String(repeating: "b", count: 64))

@@ -39,9 +39,9 @@ struct CLITests {
     }
 
     /// Runs the binary with output to a file (no terminal); returns the exit status and output.
-    func onPipe(_ args: [String], scratch: StoreScratch) throws -> (Int32, String) {
+    func onPipe(_ args: [String], scratch: StoreScratch, exe: String? = nil) throws -> (Int32, String) {
         let log = scratch.path + "/pipe-\(UUID().uuidString).log"
-        let pid = try RegistryFixture.spawn(Self.binary, args, log: log)
+        let pid = try RegistryFixture.spawn(exe ?? Self.binary, args, log: log)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return (status, try String(contentsOfFile: log, encoding: .utf8))
@@ -92,5 +92,40 @@ struct CLITests {
         // An archive is never written to a terminal.
         let tty = try onTerminal(["image", "save", "--root", a.path, image], scratch: a)
         #expect(tty.contains("refusing to write an archive to a terminal"))
+    }
+
+    @Test func pullFollowsEachServicesPullPolicy() throws {
+        let s = try StoreScratch()
+        let compose = s.path + "/compose.yml"
+        try """
+        services:
+          cached:
+            image: 127.0.0.1:\(fx.port)/swtest/busybox:schema2
+            pull_policy: missing
+          fresh:
+            image: 127.0.0.1:\(fx.port)/swtest/busybox:oci
+          local:
+            image: 127.0.0.1:\(fx.port)/swtest/busybox:multi
+            pull_policy: never
+        """.write(toFile: compose, atomically: true, encoding: .utf8)
+        let args = ["pull", "-f", compose, "--root", s.path, "--progress", "plain"]
+        let (first, out1) = try onPipe(args, scratch: s)
+        #expect(first == 0, "\(out1)")
+        #expect(out1.contains("cached: pulled\n") && out1.contains("fresh: pulled\n") && !out1.contains("local:"))
+        let (second, out2) = try onPipe(args, scratch: s)
+        #expect(second == 0)
+        #expect(out2.contains("cached: skipped - image is already present locally\n"))
+        #expect(out2.contains("fresh: pulled\n") && !out2.contains("local:"))
+        let names = try ImageStore(root: s.path + "/images").list().compactMap { $0.reference?.tag }
+        #expect(names.sorted() == ["oci", "schema2"], "never-pulled stays absent")
+    }
+
+    @Test func aBrokenDaemonConfigIsNamed() throws {
+        let s = try StoreScratch()
+        let config = s.path + "/daemon.json"
+        try "{ not json".write(toFile: config, atomically: true, encoding: .utf8)
+        let (status, out) = try onPipe(["SWCOMPOSE_DAEMON_CONFIG=" + config, Self.binary, "image", "pull", "--root", s.path, image],
+                                       scratch: s, exe: "/usr/bin/env")
+        #expect(status != 0 && out.contains("\(config): not a JSON object"))
     }
 }
