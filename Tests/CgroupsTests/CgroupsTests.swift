@@ -144,8 +144,9 @@ struct CgroupV1Tests {
 /// cgroup v2, on a fake tree in a temporary directory (this host has no v2 controllers): the
 /// files the manager writes, as the kernel would read them.
 @Suite("cgroup v2 on a fake tree")
-struct CgroupV2Tests {
+final class CgroupV2Tests {
     let root: String
+    deinit { try? FileManager.default.removeItem(atPath: root) }
     init() throws {
         root = NSTemporaryDirectory() + "swcompose-fake-cgroup2-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root + "/swcompose", withIntermediateDirectories: true)
@@ -164,7 +165,6 @@ struct CgroupV2Tests {
         #expect(file("/cgroup.subtree_control") == "+cpuset +cpu +io +memory +pids")
         #expect(file("/swcompose/cgroup.subtree_control") == "+cpuset +cpu +io +pids", "memory was enabled already")
         #expect(FileManager.default.fileExists(atPath: root + "/swcompose/c1"))
-        try FileManager.default.removeItem(atPath: root)
     }
 
     @Test func limitsInV2Terms() throws {
@@ -197,7 +197,6 @@ struct CgroupV2Tests {
         try m.apply(unlimited)
         #expect(file("/swcompose/c2/memory.max") == "max" && file("/swcompose/c2/memory.swap.max") == "max")
         #expect(file("/swcompose/c2/cpu.max") == "max 100000")
-        try FileManager.default.removeItem(atPath: root)
     }
 
     @Test func freezeKillAndStats() throws {
@@ -215,7 +214,6 @@ struct CgroupV2Tests {
         try "".write(toFile: root + "/swcompose/c3/cgroup.kill", atomically: true, encoding: .utf8)
         try m.killAll()
         #expect(file("/swcompose/c3/cgroup.kill") == "1", "one write to cgroup.kill kills the group")
-        try FileManager.default.removeItem(atPath: root)
     }
 
     @Test func sharesToWeight() {
@@ -226,6 +224,5 @@ struct CgroupV2Tests {
 
     @Test func aTreeThatIsNoCgroupFileSystemIsNamed() throws {
         #expect { try Cgroups.detect(root: root) } throws: { "\($0)".contains(root) }
-        try FileManager.default.removeItem(atPath: root)
     }
 }
