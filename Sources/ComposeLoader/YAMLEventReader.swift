@@ -75,6 +75,13 @@ struct YAMLEventReader {
         p.map { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
     }
 
+    /// A scalar event's text, tag, style and position.
+    private func rawScalar(_ e: Event) -> RawScalar {
+        let s = e.raw.data.scalar
+        let text = s.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(s.length)), as: UTF8.self) } ?? ""
+        return RawScalar(text: text, tag: Self.string(s.tag) ?? "", plain: s.style == YAML_PLAIN_SCALAR_STYLE, mark: sourceMark(e))
+    }
+
     private mutating func defer_(_ e: ComposeError) { if deferred == nil { deferred = e } }
 
     // MARK: - Structure
@@ -114,15 +121,13 @@ struct YAMLEventReader {
             spend(a.size, path: path, mark: a.node.mark)
             return Built(node: a.node, size: a.size, scalar: a.scalar)
         case YAML_SCALAR_EVENT:
-            let s = e.raw.data.scalar
-            let text = s.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(s.length)), as: UTF8.self) } ?? ""
-            let raw = RawScalar(text: text, tag: Self.string(s.tag) ?? "", plain: s.style == YAML_PLAIN_SCALAR_STYLE, mark: sourceMark(e))
+            let raw = rawScalar(e)
             spend(1, path: path, mark: raw.mark)
             var built = Built(node: ComposeNode(.null, mark: raw.mark), size: 1, scalar: raw)
-            do { built.node = try YAMLReader.scalar(text, tag: raw.tag, plain: raw.plain, mark: raw.mark, path: path) } catch let err as ComposeError {
+            do { built.node = try YAMLReader.scalar(raw.text, tag: raw.tag, plain: raw.plain, mark: raw.mark, path: path) } catch let err as ComposeError {
                 defer_(err)
             }
-            register(s.anchor, built)
+            register(e.raw.data.scalar.anchor, built)
             return built
         case YAML_SEQUENCE_START_EVENT:
             let start = e.raw.data.sequence_start
@@ -161,10 +166,8 @@ struct YAMLEventReader {
             var key: RawScalar?
             switch k.type {
             case YAML_SCALAR_EVENT:
-                let s = k.raw.data.scalar
-                let text = s.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(s.length)), as: UTF8.self) } ?? ""
-                key = RawScalar(text: text, tag: Self.string(s.tag) ?? "", plain: s.style == YAML_PLAIN_SCALAR_STYLE, mark: sourceMark(k))
-                if let a = Self.string(s.anchor), let key {
+                key = rawScalar(k)
+                if let a = Self.string(k.raw.data.scalar.anchor), let key {
                     anchors[a] = Anchored(node: (try? YAMLReader.scalar(key.text, tag: key.tag, plain: key.plain, mark: key.mark, path: path)) ?? ComposeNode(.null, mark: key.mark), size: 1, scalar: key)
                 }
             case YAML_ALIAS_EVENT:

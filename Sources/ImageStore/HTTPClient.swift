@@ -95,7 +95,7 @@ final class HTTPClient: @unchecked Sendable {
             guard let scheme = url.scheme?.lowercased(), let host = url.host?.lowercased() else { return nil }
             guard let p = scheme == "https" ? https : http else { return nil }
             let port = url.port ?? (scheme == "https" ? 443 : 80)
-            if host == "localhost" || host.hasPrefix("127.") || host == "::1" { return nil }
+            if HTTPClient.isLoopback(host) { return nil }
             for entry in noProxy {
                 if entry == "*" { return nil }
                 var name = entry, wantPort: Int?
@@ -132,6 +132,12 @@ final class HTTPClient: @unchecked Sendable {
             }
             return true
         }
+    }
+
+    /// `localhost`, 127.0.0.0/8 or ::1 (a host name without its port): never proxied, and
+    /// insecure by default, as in Docker.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host.hasPrefix("127.") || host == "::1"
     }
 
     static let userAgent = "swcompose/0.1"

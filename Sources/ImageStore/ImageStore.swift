@@ -79,9 +79,7 @@ public final class ImageStore: @unchecked Sendable {
         do { manifest = try JSONDecoder().decode(Manifest.self, from: data) } catch {
             throw ImageStoreError("\(ref): invalid image manifest: \(error)")
         }
-        for l in manifest.layers where MediaType.layerCompression(l.mediaType) == nil {
-            throw ImageStoreError("\(ref): layer \(l.digest) has unsupported media type \"\(l.mediaType)\"")
-        }
+        try checkLayerTypes(manifest, "\(ref)")
         try await client.fetchBlob(ref, manifest.config, into: content)
         let config: ImageConfiguration
         do { config = try JSONDecoder().decode(ImageConfiguration.self, from: try content.read(manifest.config.digest)) } catch {

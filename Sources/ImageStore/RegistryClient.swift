@@ -101,14 +101,7 @@ public final class RegistryClient: @unchecked Sendable {
         // CIDR entries (`10.0.0.0/8`), as Docker's insecure-registries take them, match IP hosts.
         let bare = Self.hostWithoutPort(host)
         if listed.contains(where: { $0.contains("/") && HTTPClient.ProxySettings.inCIDR(bare, $0) }) { return true }
-        guard loopback else { return false }
-        var name = host
-        if name.hasPrefix("["), let close = name.firstIndex(of: "]") {
-            name = String(name[name.index(after: name.startIndex)..<close])
-        } else if let colon = name.lastIndex(of: ":") {
-            name = String(name[..<colon])
-        }
-        return name == "localhost" || name.hasPrefix("127.") || name == "::1"
+        return loopback && HTTPClient.isLoopback(bare)
     }
 
     // MARK: - Requests
