@@ -185,18 +185,12 @@ final class ArchiveSource {
                 let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
                 guard fd >= 0 else { throw ImageStoreError.posix("open", file) }
                 defer { Glibc.close(fd) }
-                let hasher = try SHA256Stream()
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { sw_archive_read_data(a, $0.baseAddress, $0.count) }
-                    if n == 0 { break }
-                    guard n > 0 else { throw ImageStoreError("\(label): \(name): \(LayerUnpacker.archiveError(a))") }
-                    try buffer.withUnsafeBytes { raw in
-                        let part = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
-                        hasher.update(part)
-                        try FileCopy.writeAll(fd, part, label: file)
-                    }
+                let staged = try Self.copyHashing(into: fd, label: file, buffer: &buffer) { out in
+                    let n = sw_archive_read_data(a, out.baseAddress, out.count)
+                    guard n >= 0 else { throw ImageStoreError("\(self.label): \(name): \(LayerUnpacker.archiveError(a))") }
+                    return n
                 }
-                items[name] = .file(path: file, staged: Staged(digest: hasher.finish(), size: hasher.count))
+                items[name] = .file(path: file, staged: staged)
             default:
                 continue
             }
@@ -212,23 +206,35 @@ final class ArchiveSource {
         guard out >= 0 else { throw ImageStoreError.posix("open", tmp) }
         defer { Glibc.close(out) }
         do {
-            let hasher = try SHA256Stream()
             var buf = [UInt8](repeating: 0, count: 1 << 20)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; throw ImageStoreError.posix("read", path) }
-                if n == 0 { break }
-                try buf.withUnsafeBytes { raw in
-                    let part = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
-                    hasher.update(part)
-                    try FileCopy.writeAll(out, part, label: tmp)
+            let staged = try Self.copyHashing(into: out, label: tmp, buffer: &buf) { dest in
+                while true {
+                    let n = read(input, dest.baseAddress, dest.count)
+                    if n >= 0 { return n }
+                    if errno != EINTR { throw ImageStoreError.posix("read", path) }
                 }
             }
-            return (tmp, Staged(digest: hasher.finish(), size: hasher.count))
+            return (tmp, staged)
         } catch {
             unlink(tmp)
             throw error
         }
+    }
+
+    /// Writes what `read` yields (0: the end) to `fd`, hashing it on the way.
+    private static func copyHashing(into fd: Int32, label: String, buffer: inout [UInt8],
+                                    read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Staged {
+        let hasher = try SHA256Stream()
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try read($0) }
+            if n == 0 { break }
+            try buffer.withUnsafeBytes { raw in
+                let part = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
+                hasher.update(part)
+                try FileCopy.writeAll(fd, part, label: label)
+            }
+        }
+        return Staged(digest: hasher.finish(), size: hasher.count)
     }
 
     private static func sync(_ path: String) throws {
